@@ -1,0 +1,6 @@
+# Maghreb usage for Arabic: comma decimal, space thousands, Western (Latin) digits.
+DECIMAL_SEPARATOR = ","
+THOUSAND_SEPARATOR = "\u202f"
+NUMBER_GROUPING = 3
+DATE_FORMAT = "j F Y"
+SHORT_DATE_FORMAT = "d/m/Y"

@@ -1,0 +1,6 @@
+# Moroccan usage: comma decimal, (narrow no-break) space thousands, Western digits.
+DECIMAL_SEPARATOR = ","
+THOUSAND_SEPARATOR = "\u202f"
+NUMBER_GROUPING = 3
+DATE_FORMAT = "j F Y"
+SHORT_DATE_FORMAT = "d/m/Y"

@@ -492,7 +492,9 @@ class Client(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["institution", "external_id"],
                 name="institutions_client_unique_number",
-                violation_error_message=_("This institution already has a client with this number."),
+                violation_error_message=_(
+                    "This institution already has a client with this number."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(birth_year__gte=1900, birth_year__lte=2100),
@@ -655,13 +657,9 @@ class FinancingContract(TimeStampedModel):
     )
 
     # Ijara.
-    rent_amount = models.DecimalField(
-        _("periodic rent"), null=True, blank=True, **MONEY
-    )
+    rent_amount = models.DecimalField(_("periodic rent"), null=True, blank=True, **MONEY)
     rent_start_date = models.DateField(_("rent start date"), null=True, blank=True)
-    security_deposit = models.DecimalField(
-        _("security deposit"), null=True, blank=True, **MONEY
-    )
+    security_deposit = models.DecimalField(_("security deposit"), null=True, blank=True, **MONEY)
     advance_rent = models.DecimalField(_("advance rent"), null=True, blank=True, **MONEY)
 
     # Qard hassan.
@@ -671,9 +669,7 @@ class FinancingContract(TimeStampedModel):
     )
 
     # Musharaka, mudaraba, diminishing musharaka.
-    client_capital = models.DecimalField(
-        _("client's capital"), null=True, blank=True, **MONEY
-    )
+    client_capital = models.DecimalField(_("client's capital"), null=True, blank=True, **MONEY)
     institution_profit_share = models.DecimalField(
         _("institution's profit share (%)"), null=True, blank=True, **PERCENT
     )
@@ -710,12 +706,16 @@ class FinancingContract(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(disbursement_date__gte=F("contract_date")),
                 name="institutions_financingcontract_disbursed_after_contract",
-                violation_error_message=_("The disbursement date cannot be before the contract date."),
+                violation_error_message=_(
+                    "The disbursement date cannot be before the contract date."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(maturity_date__gte=F("disbursement_date")),
                 name="institutions_financingcontract_matures_after_disbursement",
-                violation_error_message=_("The maturity date cannot be before the disbursement date."),
+                violation_error_message=_(
+                    "The maturity date cannot be before the disbursement date."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(financed_amount__gt=0),
@@ -755,7 +755,7 @@ class FinancingContract(TimeStampedModel):
                 ),
             ),
             models.CheckConstraint(
-                condition=~Q(contract_type__in=[t.value for t in SALE_BASED_TYPES])
+                condition=~Q(contract_type__in=sorted(t.value for t in SALE_BASED_TYPES))
                 | Q(sale_price=F("financed_amount") + F("profit_amount")),
                 name="institutions_financingcontract_sale_price_is_cost_plus_markup",
                 violation_error_message=_(
@@ -769,7 +769,7 @@ class FinancingContract(TimeStampedModel):
                 violation_error_message=_("A salam needs a commodity and a delivery date."),
             ),
             models.CheckConstraint(
-                condition=~Q(contract_type__in=[t.value for t in EQUITY_TYPES])
+                condition=~Q(contract_type__in=sorted(t.value for t in EQUITY_TYPES))
                 | Q(institution_profit_share__isnull=False),
                 name="institutions_financingcontract_equity_has_profit_shares",
                 violation_error_message=_(
@@ -831,14 +831,18 @@ class Instalment(models.Model):
             models.UniqueConstraint(
                 fields=["contract", "number"],
                 name="institutions_instalment_unique_number",
-                violation_error_message=_("This contract already has an instalment with this number."),
+                violation_error_message=_(
+                    "This contract already has an instalment with this number."
+                ),
             ),
             *[
                 _non_negative(field, "institutions_instalment")
                 for field in ("principal_due", "profit_due", "principal_paid", "profit_paid")
             ],
             models.CheckConstraint(
-                condition=Q(principal_paid__lte=F("principal_due"), profit_paid__lte=F("profit_due")),
+                condition=Q(
+                    principal_paid__lte=F("principal_due"), profit_paid__lte=F("profit_due")
+                ),
                 name="institutions_instalment_not_overpaid",
                 violation_error_message=_("An instalment cannot be paid beyond what is due."),
             ),
@@ -891,7 +895,9 @@ class Repayment(models.Model):
                 violation_error_message=_("A repayment must have an amount."),
             ),
         ]
-        indexes = [models.Index(fields=["contract", "value_date"], name="repayment_contract_date_idx")]
+        indexes = [
+            models.Index(fields=["contract", "value_date"], name="repayment_contract_date_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.value_date}"
@@ -1021,15 +1027,11 @@ class FinancialStatement(TimeStampedModel):
     gross_financing_portfolio = models.DecimalField(
         _("gross financing portfolio"), default=ZERO, **MONEY
     )
-    deferred_profit = models.DecimalField(
-        _("deferred (unearned) profit"), default=ZERO, **MONEY
-    )
+    deferred_profit = models.DecimalField(_("deferred (unearned) profit"), default=ZERO, **MONEY)
     ijara_assets_net = models.DecimalField(
         _("ijara assets, net of depreciation"), default=ZERO, **MONEY
     )
-    impairment_allowance = models.DecimalField(
-        _("impairment allowance"), default=ZERO, **MONEY
-    )
+    impairment_allowance = models.DecimalField(_("impairment allowance"), default=ZERO, **MONEY)
     other_assets = models.DecimalField(_("other assets"), default=ZERO, **MONEY)
     total_assets = models.DecimalField(_("total assets"), default=ZERO, **MONEY)
     deposits = models.DecimalField(_("deposits (amanah / qard accounts)"), default=ZERO, **MONEY)
@@ -1040,9 +1042,7 @@ class FinancialStatement(TimeStampedModel):
         _("of which short-term (under 3 months)"), default=ZERO, **MONEY
     )
     other_liabilities = models.DecimalField(_("other liabilities"), default=ZERO, **MONEY)
-    current_liabilities = models.DecimalField(
-        _("current liabilities"), default=ZERO, **MONEY
-    )
+    current_liabilities = models.DecimalField(_("current liabilities"), default=ZERO, **MONEY)
     total_liabilities = models.DecimalField(_("total liabilities"), default=ZERO, **MONEY)
     mudaraba_funds = models.DecimalField(
         _("mudaraba funds (unrestricted investment accounts)"), default=ZERO, **MONEY
@@ -1054,19 +1054,13 @@ class FinancialStatement(TimeStampedModel):
         _("restricted mudaraba funds (off balance sheet)"), default=ZERO, **MONEY
     )
     total_equity = models.DecimalField(_("total equity"), default=ZERO, **MONEY)
-    donated_equity = models.DecimalField(
-        _("of which donated equity"), default=ZERO, **MONEY
-    )
+    donated_equity = models.DecimalField(_("of which donated equity"), default=ZERO, **MONEY)
     # Income statement (the quarter's flows).
     financing_income = models.DecimalField(
         _("income from the financing portfolio"), default=ZERO, **MONEY
     )
-    other_operating_income = models.DecimalField(
-        _("other operating income"), default=ZERO, **MONEY
-    )
-    non_operating_income = models.DecimalField(
-        _("non-operating income"), default=ZERO, **MONEY
-    )
+    other_operating_income = models.DecimalField(_("other operating income"), default=ZERO, **MONEY)
+    non_operating_income = models.DecimalField(_("non-operating income"), default=ZERO, **MONEY)
     donations = models.DecimalField(_("donations and grants received"), default=ZERO, **MONEY)
     funding_expense_deposits = models.DecimalField(
         _("funding expense on deposits"), default=ZERO, **MONEY
@@ -1257,9 +1251,7 @@ class PortfolioSummaryLine(TimeStampedModel):
     par_30 = models.DecimalField(_("outstanding more than 30 days late"), default=ZERO, **MONEY)
     par_60 = models.DecimalField(_("outstanding more than 60 days late"), default=ZERO, **MONEY)
     par_90 = models.DecimalField(_("outstanding more than 90 days late"), default=ZERO, **MONEY)
-    par_180 = models.DecimalField(
-        _("outstanding more than 180 days late"), default=ZERO, **MONEY
-    )
+    par_180 = models.DecimalField(_("outstanding more than 180 days late"), default=ZERO, **MONEY)
     restructured_outstanding = models.DecimalField(
         _("restructured outstanding"), default=ZERO, **MONEY
     )
@@ -1268,7 +1260,9 @@ class PortfolioSummaryLine(TimeStampedModel):
     )
     written_off = models.DecimalField(_("written off in the quarter"), default=ZERO, **MONEY)
     disbursed_amount = models.DecimalField(_("disbursed in the quarter"), default=ZERO, **MONEY)
-    number_disbursed = models.PositiveIntegerField(_("financings disbursed in the quarter"), default=0)
+    number_disbursed = models.PositiveIntegerField(
+        _("financings disbursed in the quarter"), default=0
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -1279,7 +1273,9 @@ class PortfolioSummaryLine(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["period", "contract_type"],
                 name="institutions_portfoliosummaryline_unique_type",
-                violation_error_message=_("This quarter already has a line for this contract type."),
+                violation_error_message=_(
+                    "This quarter already has a line for this contract type."
+                ),
             ),
             *[
                 _non_negative(field, "institutions_portfoliosummaryline")

@@ -1,0 +1,1 @@
+"""Report requests and PDF rendering (reports/pdf.py is the one place PDFs are made)."""

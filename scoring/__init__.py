@@ -1,0 +1,1 @@
+"""Turns indicator values and Shariah findings into the three-letter rating (pure engine + services)."""

@@ -1,0 +1,1 @@
+"""Shariah contract rules, the table 2 audit checklist, reviews and the purification ledger."""

@@ -1,0 +1,174 @@
+"""Admin for analysts and administrators.
+
+Lists that can hold millions of rows (clients, contracts, instalments, repayments) avoid full
+counts and load related objects with raw-id widgets, so the admin stays fast at scale. Period
+workflow changes are not editable here: they go through the review services (timeline, rules).
+"""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Branch,
+    Client,
+    FinancialStatement,
+    FinancingContract,
+    FinancingProduct,
+    Instalment,
+    Institution,
+    InstitutionMembership,
+    LatePaymentCharge,
+    PeriodTransition,
+    PortfolioSummaryLine,
+    ReferenceData,
+    Repayment,
+    ReportingPeriod,
+    Restructuring,
+    StaffingSnapshot,
+    WriteOff,
+)
+
+
+class BranchInline(admin.TabularInline):
+    model = Branch
+    extra = 0
+
+
+@admin.register(Institution)
+class InstitutionAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "country", "currency", "legal_form", "maturity_stage")
+    list_filter = ("country", "legal_form", "maturity_stage", "deposit_taking")
+    search_fields = ("code", "name_en", "name_fr", "name_ar")
+    inlines = [BranchInline]
+
+
+@admin.register(Branch)
+class BranchAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "institution", "city", "region")
+    list_filter = ("institution",)
+    search_fields = ("code", "name", "city")
+
+
+@admin.register(InstitutionMembership)
+class InstitutionMembershipAdmin(SimpleHistoryAdmin):
+    list_display = ("user", "institution")
+    list_filter = ("institution",)
+    raw_id_fields = ("user",)
+
+
+class PeriodTransitionInline(admin.TabularInline):
+    model = PeriodTransition
+    extra = 0
+    can_delete = False
+    readonly_fields = ("from_status", "to_status", "actor", "reason", "created_at")
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class PortfolioSummaryInline(admin.TabularInline):
+    model = PortfolioSummaryLine
+    extra = 0
+
+
+@admin.register(ReportingPeriod)
+class ReportingPeriodAdmin(SimpleHistoryAdmin):
+    list_display = ("institution", "label", "status", "status_changed_at")
+    list_filter = ("status", "year", "quarter", "institution")
+    readonly_fields = ("start_date", "end_date", "status", "status_changed_at", "return_reason")
+    inlines = [PortfolioSummaryInline, PeriodTransitionInline]
+
+    @admin.display(description=_("quarter"))
+    def label(self, obj: ReportingPeriod) -> str:
+        return obj.label
+
+
+@admin.register(Client)
+class ClientAdmin(SimpleHistoryAdmin):
+    list_display = ("external_id", "institution", "branch", "gender", "area", "poverty_status")
+    list_filter = ("institution", "gender", "area", "poverty_status")
+    search_fields = ("external_id",)
+    raw_id_fields = ("branch",)
+    show_full_result_count = False
+
+
+@admin.register(FinancingProduct)
+class FinancingProductAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "institution", "contract_type", "is_active")
+    list_filter = ("institution", "contract_type", "is_active")
+
+
+class InstalmentInline(admin.TabularInline):
+    model = Instalment
+    extra = 0
+    fields = (
+        "number",
+        "due_date",
+        "principal_due",
+        "profit_due",
+        "principal_paid",
+        "profit_paid",
+        "paid_date",
+    )
+
+
+@admin.register(FinancingContract)
+class FinancingContractAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "external_id",
+        "institution",
+        "contract_type",
+        "status",
+        "disbursement_date",
+        "financed_amount",
+    )
+    list_filter = ("institution", "contract_type", "status")
+    search_fields = ("external_id",)
+    raw_id_fields = ("branch", "client", "product")
+    date_hierarchy = "disbursement_date"
+    show_full_result_count = False
+    inlines = [InstalmentInline]
+
+
+@admin.register(Repayment)
+class RepaymentAdmin(admin.ModelAdmin):
+    list_display = ("contract", "value_date", "principal_amount", "profit_amount")
+    raw_id_fields = ("contract", "instalment")
+    show_full_result_count = False
+
+
+@admin.register(Restructuring)
+class RestructuringAdmin(SimpleHistoryAdmin):
+    list_display = ("contract", "date", "amount_owed_before", "amount_owed_after")
+    raw_id_fields = ("contract",)
+
+
+@admin.register(WriteOff)
+class WriteOffAdmin(SimpleHistoryAdmin):
+    list_display = ("contract", "date", "principal_amount")
+    raw_id_fields = ("contract",)
+
+
+@admin.register(LatePaymentCharge)
+class LatePaymentChargeAdmin(SimpleHistoryAdmin):
+    list_display = ("contract", "date", "amount", "collected_on")
+    raw_id_fields = ("contract",)
+
+
+@admin.register(FinancialStatement)
+class FinancialStatementAdmin(SimpleHistoryAdmin):
+    list_display = ("period", "total_assets", "gross_financing_portfolio", "total_equity")
+    list_filter = ("period__institution",)
+
+
+@admin.register(StaffingSnapshot)
+class StaffingSnapshotAdmin(SimpleHistoryAdmin):
+    list_display = ("period", "total_staff", "financing_officers")
+    list_filter = ("period__institution",)
+
+
+@admin.register(ReferenceData)
+class ReferenceDataAdmin(SimpleHistoryAdmin):
+    list_display = ("country", "year", "version", "currency", "market_interest_rate")
+    list_filter = ("country", "year")

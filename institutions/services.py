@@ -1,0 +1,306 @@
+"""Writes to institution data. Views, the API, tasks and commands call only these.
+
+Each service validates (``full_clean``, so database constraints produce translated messages
+before the database sees the row), runs in one transaction, and records who made the change in
+the audit trail (django-simple-history reads ``_history_user``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from users.models import User
+
+from .models import (
+    FinancialStatement,
+    Institution,
+    InstitutionMembership,
+    PeriodTransition,
+    PortfolioSummaryLine,
+    ReportingPeriod,
+    StaffingSnapshot,
+)
+
+Status = ReportingPeriod.Status
+
+
+class PeriodNotEditable(ValidationError):
+    """Raised when data of a submitted, approved or locked period would change."""
+
+
+def _stamp(instance: Any, actor: User) -> None:
+    instance._history_user = actor
+
+
+# --- Institutions and access ----------------------------------------------------------------
+
+
+@transaction.atomic
+def institution_create(*, actor: User, **fields: Any) -> Institution:
+    if not actor.sees_all_institutions:
+        raise PermissionDenied(_("Only analysts and administrators can create institutions."))
+    institution = Institution(**fields)
+    institution.full_clean()
+    _stamp(institution, actor)
+    institution.save()
+    return institution
+
+
+@transaction.atomic
+def membership_grant(*, actor: User, user: User, institution: Institution) -> InstitutionMembership:
+    """Give ``user`` access to ``institution``.
+
+    MFI staff and managers belong to exactly one institution; auditors may be granted several;
+    analysts and administrators already see everything and need no membership.
+    """
+    if not (actor.role == User.Role.ADMINISTRATOR or actor.is_superuser):
+        raise PermissionDenied(_("Only administrators can grant access to an institution."))
+    if user.sees_all_institutions:
+        raise ValidationError(
+            {"user": _("Analysts and administrators already see every institution.")}
+        )
+    if user.is_institution_user and user.memberships.exclude(institution=institution).exists():
+        raise ValidationError(
+            {"user": _("MFI staff and managers can belong to one institution only.")}
+        )
+    membership, _created = InstitutionMembership.objects.get_or_create(
+        user=user, institution=institution, defaults={}
+    )
+    return membership
+
+
+# --- Reporting periods and their workflow ---------------------------------------------------
+
+
+@transaction.atomic
+def period_create(
+    *, actor: User, institution: Institution, year: int, quarter: int
+) -> ReportingPeriod:
+    """Open a quarter for an institution (idempotent: an existing quarter is returned)."""
+    _require_can_enter_data(actor=actor, institution=institution)
+    existing = ReportingPeriod.objects.filter(
+        institution=institution, year=year, quarter=quarter
+    ).first()
+    if existing is not None:
+        return existing
+    period = ReportingPeriod(institution=institution, year=year, quarter=quarter)
+    period.full_clean(exclude=["start_date", "end_date"])
+    _stamp(period, actor)
+    period.save()
+    return period
+
+
+def _is_member(*, user: User, institution_id: int) -> bool:
+    return user.memberships.filter(institution_id=institution_id).exists()
+
+
+def _require_can_enter_data(*, actor: User, institution: Institution) -> None:
+    if actor.sees_all_institutions:
+        return
+    if actor.can_enter_data and _is_member(user=actor, institution_id=institution.pk):
+        return
+    raise PermissionDenied(_("You cannot enter data for this institution."))
+
+
+def period_assert_editable(*, period: ReportingPeriod) -> None:
+    """Refuse any change to the data of a period that is not a draft or returned."""
+    if period.status == Status.LOCKED:
+        raise PeriodNotEditable(_("This quarter is locked: its data can no longer change."))
+    if period.status == Status.APPROVED:
+        raise PeriodNotEditable(
+            _("This quarter is approved: an analyst must reopen it before it can change.")
+        )
+    if period.status == Status.SUBMITTED:
+        raise PeriodNotEditable(
+            _("This quarter is under review: it can change again only if it is returned.")
+        )
+
+
+#: Allowed transitions: (from, to) → who may make them.
+_TRANSITIONS: dict[tuple[str, str], str] = {
+    (Status.DRAFT, Status.SUBMITTED): "manager",
+    (Status.RETURNED, Status.SUBMITTED): "manager",
+    (Status.SUBMITTED, Status.RETURNED): "analyst",
+    (Status.SUBMITTED, Status.APPROVED): "analyst",
+    (Status.APPROVED, Status.LOCKED): "analyst",
+    (Status.APPROVED, Status.RETURNED): "analyst",  # reopening, with a reason
+}
+
+
+def _check_actor(*, actor: User, period: ReportingPeriod, who: str) -> None:
+    if who == "analyst":
+        if not actor.can_review_periods:
+            raise PermissionDenied(_("Only an analyst can review a quarter."))
+        return
+    if actor.role == User.Role.ADMINISTRATOR or actor.is_superuser:
+        return
+    if actor.can_submit_periods and _is_member(user=actor, institution_id=period.institution_id):
+        return
+    raise PermissionDenied(_("Only a manager of this institution can submit its quarter."))
+
+
+def _transition(
+    *, actor: User, period: ReportingPeriod, to_status: str, reason: str = ""
+) -> ReportingPeriod:
+    # Lock the row so two reviewers acting at once cannot both move the same period.
+    current = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
+    who = _TRANSITIONS.get((current.status, to_status))
+    if who is None:
+        raise ValidationError(
+            _("A quarter that is “{current}” cannot become “{target}”.").format(
+                current=current.get_status_display(), target=Status(to_status).label
+            )
+        )
+    _check_actor(actor=actor, period=current, who=who)
+    from_status = current.status
+    current.status = to_status
+    current.status_changed_at = timezone.now()
+    if to_status == Status.RETURNED:
+        current.return_reason = reason
+    _stamp(current, actor)
+    current.save(update_fields=["status", "status_changed_at", "return_reason", "updated_at"])
+    PeriodTransition.objects.create(
+        period=current, from_status=from_status, to_status=to_status, actor=actor, reason=reason
+    )
+    period.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def period_submit(*, actor: User, period: ReportingPeriod, comment: str = "") -> ReportingPeriod:
+    """The institution's manager sends the quarter for review."""
+    return _transition(actor=actor, period=period, to_status=Status.SUBMITTED, reason=comment)
+
+
+@transaction.atomic
+def period_return(*, actor: User, period: ReportingPeriod, reason: str) -> ReportingPeriod:
+    """An analyst sends a submitted quarter back for revision; the reason is required."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the quarter is returned.")})
+    return _transition(actor=actor, period=period, to_status=Status.RETURNED, reason=reason)
+
+
+@transaction.atomic
+def period_approve(*, actor: User, period: ReportingPeriod, comment: str = "") -> ReportingPeriod:
+    return _transition(actor=actor, period=period, to_status=Status.APPROVED, reason=comment)
+
+
+@transaction.atomic
+def period_lock(*, actor: User, period: ReportingPeriod, comment: str = "") -> ReportingPeriod:
+    """Freeze an approved quarter for good: nobody can change it afterwards."""
+    return _transition(actor=actor, period=period, to_status=Status.LOCKED, reason=comment)
+
+
+@transaction.atomic
+def period_reopen(*, actor: User, period: ReportingPeriod, reason: str) -> ReportingPeriod:
+    """An analyst reopens an approved (not locked) quarter so the institution can correct it."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the quarter is reopened.")})
+    if period.status == Status.LOCKED:
+        raise PeriodNotEditable(_("This quarter is locked: its data can no longer change."))
+    return _transition(actor=actor, period=period, to_status=Status.RETURNED, reason=reason)
+
+
+# --- Quarterly return data ------------------------------------------------------------------
+
+
+def _save_period_record(
+    *,
+    actor: User,
+    period: ReportingPeriod,
+    model: type[Any],
+    data: Mapping[str, Any],
+    validate: Callable[[Any], None] | None = None,
+) -> Any:
+    _require_can_enter_data(actor=actor, institution=period.institution)
+    period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
+    period_assert_editable(period=period)
+    instance = model.objects.filter(period=period).first() or model(period=period)
+    for field, value in data.items():
+        setattr(instance, field, value)
+    instance.full_clean()
+    if validate is not None:
+        validate(instance)
+    _stamp(instance, actor)
+    instance.save()
+    return instance
+
+
+def _validate_balanced(statement: FinancialStatement) -> None:
+    gap = statement.total_assets - statement.liabilities_and_equity
+    if abs(gap) > FinancialStatement.BALANCE_TOLERANCE:
+        raise ValidationError(
+            {
+                "total_assets": _(
+                    "The balance sheet does not balance: total assets differ from liabilities, "
+                    "mudaraba funds and equity by {gap}."
+                ).format(gap=gap)
+            }
+        )
+
+
+@transaction.atomic
+def financial_statement_save(
+    *, actor: User, period: ReportingPeriod, data: Mapping[str, Any]
+) -> FinancialStatement:
+    """Create or update the quarter's balance sheet and income statement.
+
+    The balance sheet must balance (total assets = liabilities + mudaraba funds + equity, to
+    the unit); every field error names the field.
+    """
+    return _save_period_record(
+        actor=actor,
+        period=period,
+        model=FinancialStatement,
+        data=data,
+        validate=_validate_balanced,
+    )
+
+
+@transaction.atomic
+def staffing_save(
+    *, actor: User, period: ReportingPeriod, data: Mapping[str, Any]
+) -> StaffingSnapshot:
+    return _save_period_record(actor=actor, period=period, model=StaffingSnapshot, data=data)
+
+
+@transaction.atomic
+def portfolio_summary_save(
+    *, actor: User, period: ReportingPeriod, lines: list[Mapping[str, Any]]
+) -> list[PortfolioSummaryLine]:
+    """Replace the quarter's portfolio summary with ``lines`` (one per contract type).
+
+    All or nothing: an error in any line rejects them all, and names the line and the field.
+    """
+    _require_can_enter_data(actor=actor, institution=period.institution)
+    period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
+    period_assert_editable(period=period)
+    built: list[PortfolioSummaryLine] = []
+    errors: dict[str, list[str]] = {}
+    for index, line in enumerate(lines, start=1):
+        instance = PortfolioSummaryLine(period=period, **line)
+        try:
+            instance.full_clean(validate_unique=False)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                for message in messages:
+                    errors.setdefault(field, []).append(
+                        _("Line {line}: {message}").format(line=index, message=message)
+                    )
+        built.append(instance)
+    types = [line.contract_type for line in built]
+    if len(types) != len(set(types)):
+        errors.setdefault("contract_type", []).append(_("Each contract type may appear only once."))
+    if errors:
+        raise ValidationError(errors)
+    PortfolioSummaryLine.objects.filter(period=period).delete()
+    for instance in built:
+        _stamp(instance, actor)
+        instance.save()
+    return built

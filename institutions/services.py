@@ -281,12 +281,15 @@ def portfolio_summary_save(
     _require_can_enter_data(actor=actor, institution=period.institution)
     period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
     period_assert_editable(period=period)
+    # Replacing: the old lines go first (inside this transaction, so an error below restores
+    # them) and the new ones are then validated against an empty quarter.
+    PortfolioSummaryLine.objects.filter(period=period).delete()
     built: list[PortfolioSummaryLine] = []
     errors: dict[str, list[str]] = {}
     for index, line in enumerate(lines, start=1):
         instance = PortfolioSummaryLine(period=period, **line)
         try:
-            instance.full_clean(validate_unique=False)
+            instance.full_clean()
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 for message in messages:
@@ -299,7 +302,6 @@ def portfolio_summary_save(
         errors.setdefault("contract_type", []).append(_("Each contract type may appear only once."))
     if errors:
         raise ValidationError(errors)
-    PortfolioSummaryLine.objects.filter(period=period).delete()
     for instance in built:
         _stamp(instance, actor)
         instance.save()

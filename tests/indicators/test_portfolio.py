@@ -1,0 +1,283 @@
+"""The portfolio SQL against a small book computed by hand.
+
+The book (as of 2025-12-31, quarter window from 2025-09-30), one line per financing:
+
+  C1  murabaha  B1 F rural   3,000 cost; 1,000 paid Sep 30 (due Aug 31) and Oct 31 → 1,000
+  C2  murabaha  B2 M urban   2,000; 1,000 due Oct 15 unpaid → 77 days late, 1,000 in arrears
+  C3  ijara     B1 F urban   4,000; 2,000 due Nov 30, 500 paid Dec 10 → 3,500, 31 days, 1,500 arrears
+  C4  salam     B1 M rural   5,000 due on delivery Jun 30, not delivered → 184 days late
+  C5  qard      B2 F rural   1,000; 400 paid Sep 30; 300 due Dec 31 (today: not late) → 600
+  C6  musharaka B2 M urban   10,000 capital, expected ROI 30 %, 550 profit received in Dec
+  C7  murabaha  B1 F rural   6,000; 3,000 paid Jul 31; 3,000 due Nov 30 unpaid, restructured Oct 20
+  C8  murabaha  B2 M rural   2,000 due Mar 31 unpaid, written off Nov 15 (leaves the book)
+  C9  dim. mush B1 F urban   8,000; 4,000 paid Nov 30 → 4,000 (no appraised ROI)
+  C10 istisna   B2 F rural   disbursed 2026-01-10 → not yet in the book
+  C11 mudaraba  B1 F rural   3,000 disbursed Nov 1 (in the quarter), bullet in 2026
+  C12 ijara MB  B1 (C1's client) 1,000, first instalment 2026 → 1,000
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from indicators.portfolio import SegmentPortfolio, portfolio_at
+from institutions.models import Client, FinancingContract, Institution
+from tests.factories import (
+    BranchFactory,
+    ClientFactory,
+    FinancingContractFactory,
+    InstalmentFactory,
+    RepaymentFactory,
+    RestructuringFactory,
+    WriteOffFactory,
+)
+
+D = datetime.date
+AS_OF = D(2025, 12, 31)
+WINDOW_START = D(2025, 9, 30)
+BOOK_START = D(2025, 1, 15)
+
+
+def _money(value: str | int) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def _contract(
+    institution: Institution,
+    client: Client,
+    contract_type: str,
+    financed: int,
+    profit: int = 0,
+    disbursed: datetime.date = BOOK_START,
+    **extra: object,
+) -> FinancingContract:
+    return FinancingContractFactory(
+        institution=institution,
+        branch=client.branch,
+        client=client,
+        contract_type=contract_type,
+        financed_amount=Decimal(financed),
+        profit_amount=Decimal(profit),
+        contract_date=disbursed,
+        disbursement_date=disbursed,
+        maturity_date=D(2026, 12, 31),
+        **extra,
+    )
+
+
+def _instalment(
+    contract: FinancingContract,
+    number: int,
+    due: datetime.date,
+    principal: int,
+    profit: int = 0,
+    paid_on: datetime.date | None = None,
+    paid_principal: int | None = None,
+) -> None:
+    """An instalment, and the repayment that paid it (in full if ``paid_on`` is given)."""
+    fully_paid = paid_on is not None and paid_principal is None
+    instalment = InstalmentFactory(
+        contract=contract,
+        number=number,
+        due_date=due,
+        principal_due=Decimal(principal),
+        profit_due=Decimal(profit),
+        principal_paid=Decimal(principal if fully_paid else paid_principal or 0),
+        profit_paid=Decimal(profit if fully_paid else 0),
+        paid_date=paid_on if fully_paid else None,
+    )
+    if paid_on is not None:
+        RepaymentFactory(
+            contract=contract,
+            instalment=instalment,
+            value_date=paid_on,
+            principal_amount=Decimal(principal if fully_paid else paid_principal or 0),
+            profit_amount=Decimal(profit if fully_paid else 0),
+        )
+
+
+@pytest.fixture
+def book(institution: Institution) -> dict[str, object]:
+    b1 = BranchFactory(institution=institution, code="B1")
+    b2 = BranchFactory(institution=institution, code="B2")
+
+    def client(branch: object, gender: str, area: str) -> Client:
+        return ClientFactory(institution=institution, branch=branch, gender=gender, area=area)
+
+    c1_client = client(b1, "female", "rural")
+    c1 = _contract(institution, c1_client, "murabaha", 3000, 300)
+    # Paid late, exactly on the window start: its profit belongs to the previous quarter.
+    _instalment(c1, 1, D(2025, 8, 31), 1000, 100, paid_on=D(2025, 9, 30))
+    _instalment(c1, 2, D(2025, 10, 31), 1000, 100, paid_on=D(2025, 10, 31))
+    _instalment(c1, 3, D(2026, 1, 31), 1000, 100)
+
+    c2 = _contract(institution, client(b2, "male", "urban"), "murabaha", 2000, 200)
+    _instalment(c2, 1, D(2025, 10, 15), 1000, 100)
+    _instalment(c2, 2, D(2026, 1, 15), 1000, 100)
+
+    c3 = _contract(institution, client(b1, "female", "urban"), "ijara", 4000, 400)
+    _instalment(c3, 1, D(2025, 11, 30), 2000, 200, paid_on=D(2025, 12, 10), paid_principal=500)
+    _instalment(c3, 2, D(2026, 2, 28), 2000, 200)
+
+    c4 = _contract(
+        institution,
+        client(b1, "male", "rural"),
+        "salam",
+        5000,
+        disbursed=D(2025, 1, 15),
+        delivery_date=D(2025, 6, 30),
+    )
+    _instalment(c4, 1, D(2025, 6, 30), 5000)
+
+    c5 = _contract(institution, client(b2, "female", "rural"), "qard_hassan", 1000)
+    _instalment(c5, 1, D(2025, 9, 30), 400, paid_on=D(2025, 9, 30))
+    _instalment(c5, 2, D(2025, 12, 31), 300)  # paid on 2026-01-05: unknown at the date
+    _instalment(c5, 3, D(2026, 3, 31), 300)
+
+    c6 = _contract(
+        institution,
+        client(b2, "male", "urban"),
+        "musharaka",
+        10000,
+        expected_roi=Decimal("30"),
+    )
+    _instalment(c6, 1, D(2026, 6, 30), 10000)
+    RepaymentFactory(contract=c6, value_date=D(2025, 12, 15), principal_amount=0, profit_amount=550)
+
+    c7 = _contract(institution, client(b1, "female", "rural"), "murabaha", 6000, 600)
+    _instalment(c7, 1, D(2025, 7, 31), 3000, 300, paid_on=D(2025, 7, 31))
+    _instalment(c7, 2, D(2025, 11, 30), 3000, 300)
+    RestructuringFactory(
+        contract=c7,
+        date=D(2025, 10, 20),
+        amount_owed_before=Decimal(3300),
+        amount_owed_after=Decimal(3300),
+    )
+
+    c8 = _contract(institution, client(b2, "male", "rural"), "murabaha", 2000, 200)
+    _instalment(c8, 1, D(2025, 3, 31), 2000, 200)
+    WriteOffFactory(contract=c8, date=D(2025, 11, 15), principal_amount=Decimal(2000))
+
+    c9 = _contract(institution, client(b1, "female", "urban"), "diminishing_musharaka", 8000, 800)
+    _instalment(c9, 1, D(2025, 11, 30), 4000, 400, paid_on=D(2025, 11, 30))
+    _instalment(c9, 2, D(2026, 5, 31), 4000, 400)
+
+    c10 = _contract(
+        institution, client(b2, "female", "rural"), "istisna", 1500, 150, disbursed=D(2026, 1, 10)
+    )
+    _instalment(c10, 1, D(2026, 4, 10), 1500, 150)
+
+    c11 = _contract(
+        institution, client(b1, "female", "rural"), "mudaraba", 3000, disbursed=D(2025, 11, 1)
+    )
+    _instalment(c11, 1, D(2026, 10, 31), 3000)
+
+    c12 = _contract(institution, c1_client, "ijara_mb", 1000, 100)
+    _instalment(c12, 1, D(2026, 1, 15), 1000, 100)
+    return {"institution": institution, "b1": b1, "b2": b2}
+
+
+def _segments(book: dict[str, object], as_of: datetime.date, window_start: datetime.date) -> dict:
+    institution = book["institution"]
+    rows = portfolio_at(institution_id=institution.pk, as_of=as_of, window_start=window_start)
+    return {(row.segment, row.segment_value): row for row in rows}
+
+
+@pytest.mark.django_db
+def test_whole_portfolio_at_quarter_end(book: dict[str, object]) -> None:
+    total = _segments(book, AS_OF, WINDOW_START)[("total", "")]
+    # C1 1,000 + C2 2,000 + C3 3,500 + C4 5,000 + C5 600 + C6 10,000 + C7 3,000 + C9 4,000
+    # + C11 3,000 + C12 1,000 = 33,100 (C8 written off, C10 not yet disbursed)
+    assert total.outstanding == _money(33100)
+    # Debt-based: all but C6 (musharaka) and C11 (mudaraba): 33,100 − 13,000 = 20,100
+    assert total.outstanding_debt_based == _money(20100)
+    # Late: C2 77 days (2,000), C3 31 (3,500), C4 184 (5,000), C7 31 (3,000); C5 due today: not late
+    assert total.late == {
+        1: _money(13500),
+        30: _money(13500),
+        60: _money(7000),  # C2 + C4
+        90: _money(5000),  # C4
+        180: _money(5000),  # C4: 184 > 180
+    }
+    assert total.late_all == total.late  # nothing late outside the debt-based book
+    # Principal past due and unpaid: C2 1,000 + C3 1,500 + C4 5,000 + C7 3,000 (C5's is due today)
+    assert total.arrears == _money(10500)
+    assert (total.restructured, total.restructured_in_arrears) == (_money(3000), _money(3000))
+    assert total.active_financings == 10
+    assert total.active_clients == 9  # C1 and C12 share a client
+    # Equity-based capital: C6 10,000 + C9 4,000 + C11 3,000; only C6 has an appraised ROI
+    assert total.equity_capital == _money(17000)
+    assert total.equity_capital_appraised == _money(10000)
+    assert total.equity_expected_income == _money(3000)  # 10,000 × 30 %
+    assert total.equity_profit_in_period == _money(550)
+    assert total.profit_received_in_period == _money(1050)  # C1 100 + C6 550 + C9 400
+    # Gross receivable: debt-based cost + profit − repaid; equity: capital.
+    # 1,100 + 2,200 + 3,900 + 5,000 + 600 + 10,000 + 3,300 + 4,400 + 3,000 + 1,100
+    assert total.gross_receivable == _money(34600)
+    # Flows of the quarter: C11 disbursed, C8 written off.
+    assert (total.disbursed_in_period, total.number_disbursed_in_period) == (_money(3000), 1)
+    assert total.written_off_in_period == _money(2000)
+
+
+@pytest.mark.django_db
+def test_breakdowns_sum_to_the_total(book: dict[str, object]) -> None:
+    segments = _segments(book, AS_OF, WINDOW_START)
+    total = segments[("total", "")]
+    additive = ("outstanding", "outstanding_debt_based", "arrears", "restructured",
+                "active_financings", "equity_capital", "written_off_in_period",
+                "disbursed_in_period", "gross_receivable")  # fmt: skip
+    for kind in ("contract_type", "branch", "gender", "area"):
+        rows: list[SegmentPortfolio] = [row for key, row in segments.items() if key[0] == kind]
+        for field in additive:
+            assert sum(getattr(row, field) for row in rows) == getattr(total, field), (kind, field)
+        for n in (1, 30, 60, 90, 180):
+            assert sum(row.late[n] for row in rows) == total.late[n], (kind, n)
+
+
+@pytest.mark.django_db
+def test_segments_by_hand(book: dict[str, object]) -> None:
+    segments = _segments(book, AS_OF, WINDOW_START)
+    murabaha = segments[("contract_type", "murabaha")]
+    assert murabaha.outstanding == _money(6000)  # C1 1,000 + C2 2,000 + C7 3,000
+    assert murabaha.late[30] == _money(5000)  # C2 + C7
+    assert murabaha.written_off_in_period == _money(2000)
+    salam = segments[("contract_type", "salam")]
+    assert salam.late[180] == _money(5000)
+    branch_1 = segments[("branch", str(book["b1"].pk))]
+    # C1 1,000 + C3 3,500 + C4 5,000 + C7 3,000 + C9 4,000 + C11 3,000 + C12 1,000
+    assert branch_1.outstanding == _money(20500)
+    assert branch_1.active_clients == 6  # C1/C12 share a client
+    women = segments[("gender", "female")]
+    # C1 1,000 + C3 3,500 + C5 600 + C7 3,000 + C9 4,000 + C11 3,000 + C12 1,000
+    assert women.outstanding == _money(16100)
+    assert ("contract_type", "istisna") not in segments  # C10 not yet disbursed
+
+
+@pytest.mark.django_db
+def test_a_past_date_is_computed_as_it_was_then(book: dict[str, object]) -> None:
+    segments = _segments(book, WINDOW_START, D(2025, 6, 30))
+    total = segments[("total", "")]
+    # At 2025-09-30: C3's partial payment (Dec 10) had not happened; C8 was still in the book,
+    # 183 days late (due Mar 31); C4 92 days; C7 not yet restructured nor late.
+    assert segments[("contract_type", "ijara")].outstanding == _money(4000)
+    assert total.late[180] == _money(2000)  # C8
+    assert total.late[90] == _money(7000)  # C8 + C4
+    assert total.restructured == _money(0)
+    assert segments[("contract_type", "murabaha")].outstanding == _money(2000 + 2000 + 3000 + 2000)
+
+
+@pytest.mark.django_db
+def test_other_institutions_are_not_counted(book: dict[str, object]) -> None:
+    FinancingContractFactory(disbursement_date=D(2025, 1, 1), contract_date=D(2025, 1, 1))
+    assert _segments(book, AS_OF, WINDOW_START)[("total", "")].outstanding == _money(33100)
+
+
+@pytest.mark.django_db
+def test_empty_book(institution: Institution) -> None:
+    rows = portfolio_at(institution_id=institution.pk, as_of=AS_OF, window_start=WINDOW_START)
+    assert [(row.segment, row.outstanding, row.active_clients) for row in rows] == [
+        ("total", Decimal("0.00"), 0)
+    ]

@@ -7,6 +7,7 @@ workflow changes are not editable here: they go through the review services (tim
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -38,7 +39,7 @@ class BranchInline(admin.TabularInline):
 @admin.register(Institution)
 class InstitutionAdmin(SimpleHistoryAdmin):
     list_display = ("code", "name", "country", "currency", "legal_form", "maturity_stage")
-    list_filter = ("country", "legal_form", "maturity_stage", "deposit_taking")
+    list_filter = (("country", CountryFilter), "legal_form", "maturity_stage", "deposit_taking")
     search_fields = ("code", "name_en", "name_fr", "name_ar")
     inlines = [BranchInline]
 

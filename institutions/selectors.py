@@ -35,6 +35,7 @@ from .models import (
     StaffingSnapshot,
     WriteOff,
 )
+from .workflow import actions_for
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -133,6 +134,12 @@ def period_get_for_user(*, user: User, period_id: object) -> ReportingPeriod:
         raise Http404(_("Not found.")) from error
 
 
+def period_actions_for_user(*, user: User, period: ReportingPeriod) -> list[str]:
+    """The review actions (``submit``, ``return``, ``approve``, ``lock``, ``reopen``) the user
+    may take on the period now; the services check again when one is taken."""
+    return actions_for(user=user, period=period)
+
+
 def period_timeline(*, period: ReportingPeriod) -> QuerySet[PeriodTransition]:
     return period.transitions.select_related("actor").order_by("created_at", "id")
 
@@ -162,7 +169,10 @@ def contract_list_for_user(
 
 
 def contract_get_for_user(*, user: User, contract_id: object) -> FinancingContract:
-    return scoped_get(FinancingContract, user=user, pk=contract_id)
+    try:
+        return contract_list_for_user(user=user).select_related("institution").get(pk=contract_id)
+    except (FinancingContract.DoesNotExist, ValueError, TypeError) as error:
+        raise Http404(_("Not found.")) from error
 
 
 def client_list_for_user(*, user: User, institution: Institution | None = None) -> QuerySet[Client]:

@@ -26,6 +26,8 @@ from .models import (
     ReportingPeriod,
     StaffingSnapshot,
 )
+from .signals import period_status_changed
+from .workflow import ANALYST, TRANSITIONS, may_act
 
 Status = ReportingPeriod.Status
 
@@ -122,42 +124,23 @@ def period_assert_editable(*, period: ReportingPeriod) -> None:
         )
 
 
-#: Allowed transitions: (from, to) → who may make them.
-_TRANSITIONS: dict[tuple[str, str], str] = {
-    (Status.DRAFT, Status.SUBMITTED): "manager",
-    (Status.RETURNED, Status.SUBMITTED): "manager",
-    (Status.SUBMITTED, Status.RETURNED): "analyst",
-    (Status.SUBMITTED, Status.APPROVED): "analyst",
-    (Status.APPROVED, Status.LOCKED): "analyst",
-    (Status.APPROVED, Status.RETURNED): "analyst",  # reopening, with a reason
-}
-
-
-def _check_actor(*, actor: User, period: ReportingPeriod, who: str) -> None:
-    if who == "analyst":
-        if not actor.can_review_periods:
-            raise PermissionDenied(_("Only an analyst can review a quarter."))
-        return
-    if actor.role == User.Role.ADMINISTRATOR or actor.is_superuser:
-        return
-    if actor.can_submit_periods and _is_member(user=actor, institution_id=period.institution_id):
-        return
-    raise PermissionDenied(_("Only a manager of this institution can submit its quarter."))
-
-
 def _transition(
     *, actor: User, period: ReportingPeriod, to_status: str, reason: str = ""
 ) -> ReportingPeriod:
     # Lock the row so two reviewers acting at once cannot both move the same period.
     current = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
-    who = _TRANSITIONS.get((current.status, to_status))
-    if who is None:
+    step = TRANSITIONS.get((current.status, to_status))
+    if step is None:
         raise ValidationError(
             _("A quarter that is “{current}” cannot become “{target}”.").format(
                 current=current.get_status_display(), target=Status(to_status).label
             )
         )
-    _check_actor(actor=actor, period=current, who=who)
+    _action, who = step
+    if not may_act(user=actor, period=current, who=who):
+        if who == ANALYST:
+            raise PermissionDenied(_("Only an analyst can review a quarter."))
+        raise PermissionDenied(_("Only a manager of this institution can submit its quarter."))
     from_status = current.status
     current.status = to_status
     current.status_changed_at = timezone.now()
@@ -167,6 +150,13 @@ def _transition(
     current.save(update_fields=["status", "status_changed_at", "return_reason", "updated_at"])
     PeriodTransition.objects.create(
         period=current, from_status=from_status, to_status=to_status, actor=actor, reason=reason
+    )
+    period_status_changed.send(
+        sender=ReportingPeriod,
+        period=current,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
     )
     period.refresh_from_db()
     return current

@@ -8,6 +8,7 @@ from django.urls import include, path
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("users.urls")),
     path("", include("institutions.urls")),
 ]
 

@@ -49,3 +49,11 @@ def user_create(
         role_groups_sync()
         user.groups.add(Group.objects.get(name=UserRole.ANALYST.value))
     return user
+
+
+def user_preferred_language_set(*, user: User, language: str) -> None:
+    """Remember the language a user chose, to restore it at their next sign-in."""
+    if user.preferred_language != language:
+        user.preferred_language = language
+        user.full_clean(exclude=["password"])
+        user.save(update_fields=["preferred_language"])

@@ -1,0 +1,508 @@
+"""Server-rendered pages: the home page of each role, institutions, quarters and contracts.
+
+Views only fetch through the access-checked selectors (an object out of scope is a 404) and
+write through the services (a refused action is a 403, an invalid one a message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Model, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
+from django.utils.functional import Promise
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services
+from .forms import ContractFilterForm, InstitutionFilterForm
+from .models import (
+    ContractType,
+    FinancialStatement,
+    FinancingContract,
+    Institution,
+    PortfolioSummaryLine,
+    ReportingPeriod,
+    StaffingSnapshot,
+)
+
+Status = ReportingPeriod.Status
+
+CONTRACTS_PER_PAGE = 50
+
+
+# --- Home -------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """MFI staff and managers see their institution and what is due; everybody else sees the
+    table of the institutions in their scope (all of them for analysts and administrators)."""
+    user = request.user
+    # A superuser created with the default role is still an administrator: check scope first.
+    if user.is_institution_user and not user.sees_all_institutions:
+        return _home_institution_user(request)
+    return _home_institution_table(request)
+
+
+def _home_institution_user(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    institution = selectors.institution_list_for_user(user=user).first()
+    periods: list[ReportingPeriod] = []
+    if institution is not None:
+        periods = list(selectors.period_list_for_user(user=user, institution=institution))
+    # Periods come newest first, so the first draft is the latest quarter not yet submitted.
+    due_period = next((period for period in periods if period.status == Status.DRAFT), None)
+    returned_periods = [period for period in periods if period.status == Status.RETURNED]
+    return render(
+        request,
+        "institutions/home_institution_user.html",
+        {
+            "institution": institution,
+            "periods": periods,
+            "due_period": due_period,
+            "returned_periods": returned_periods,
+        },
+    )
+
+
+def _home_institution_table(request: HttpRequest) -> HttpResponse:
+    rows = selectors.institution_latest_periods(user=request.user)
+    form = InstitutionFilterForm(request.GET or None, institutions=[row[0] for row in rows])
+    if form.is_valid():
+        rows = _filter_institution_rows(rows, **form.cleaned_data)
+    awaiting_review = sum(
+        1 for _institution, period in rows if period and period.status == Status.SUBMITTED
+    )
+    return render(
+        request,
+        "institutions/home_institution_table.html",
+        {"rows": rows, "form": form, "awaiting_review": awaiting_review},
+    )
+
+
+def _filter_institution_rows(
+    rows: Iterable[tuple[Institution, ReportingPeriod | None]],
+    *,
+    q: str,
+    status: str,
+    country: str,
+) -> list[tuple[Institution, ReportingPeriod | None]]:
+    # The selector returns one row per visible institution (tens, not thousands): filtering
+    # the list keeps the two-query selector intact.
+    needle = q.strip().casefold()
+    kept = []
+    for institution, period in rows:
+        names = (institution.code, institution.name_en, institution.name_fr, institution.name_ar)
+        if needle and not any(needle in name.casefold() for name in names):
+            continue
+        if status == "none" and period is not None:
+            continue
+        if status and status != "none" and (period is None or period.status != status):
+            continue
+        if country and institution.country.code != country:
+            continue
+        kept.append((institution, period))
+    return kept
+
+
+# --- Institution ------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
+    user = request.user
+    institution = selectors.institution_get_by_code_for_user(user=user, code=code)
+    active_by_type = (
+        selectors.contract_list_for_user(user=user, institution=institution)
+        .filter(status=FinancingContract.Status.ACTIVE)
+        .values("contract_type")
+        .annotate(count=Count("pk"), financed=Sum("financed_amount"))
+        .order_by("contract_type")
+    )
+    return render(
+        request,
+        "institutions/institution_detail.html",
+        {
+            "institution": institution,
+            "branches": institution.branches.all(),
+            "periods": selectors.period_list_for_user(user=user, institution=institution),
+            "client_count": selectors.client_list_for_user(
+                user=user, institution=institution
+            ).count(),
+            "active_contracts": [
+                {
+                    "label": ContractType(row["contract_type"]).label,
+                    "count": row["count"],
+                    "financed": row["financed"],
+                }
+                for row in active_by_type
+            ],
+        },
+    )
+
+
+# --- Reporting period -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodAction:
+    """A review action offered on the period page, posted to ``period_action``."""
+
+    name: str
+    label: Promise
+    service: Callable[..., ReportingPeriod]
+    needs_reason: bool = False
+    done: Promise = _("Done.")
+    style: str = "primary"
+
+
+PERIOD_ACTIONS: dict[str, PeriodAction] = {
+    action.name: action
+    for action in (
+        PeriodAction(
+            name="submit",
+            label=_("Submit for review"),
+            service=services.period_submit,
+            done=_("The quarter was submitted for review."),
+        ),
+        PeriodAction(
+            name="approve",
+            label=_("Approve"),
+            service=services.period_approve,
+            done=_("The quarter was approved."),
+        ),
+        PeriodAction(
+            name="return",
+            label=_("Return for revision"),
+            service=services.period_return,
+            needs_reason=True,
+            done=_("The quarter was returned to the institution."),
+            style="secondary",
+        ),
+        PeriodAction(
+            name="lock",
+            label=_("Lock"),
+            service=services.period_lock,
+            done=_("The quarter was locked."),
+        ),
+        PeriodAction(
+            name="reopen",
+            label=_("Reopen"),
+            service=services.period_reopen,
+            needs_reason=True,
+            done=_("The quarter was reopened for correction."),
+            style="secondary",
+        ),
+    )
+}
+
+
+def _related_or_none(instance: Model, name: str) -> Any:
+    try:
+        return getattr(instance, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class Line:
+    """One labelled amount of a read-only statement table."""
+
+    label: str
+    value: Any
+    total: bool = False
+
+
+BALANCE_SHEET_SECTIONS = (
+    (
+        _("Assets"),
+        [
+            "cash_and_bank",
+            "short_term_investments",
+            "gross_financing_portfolio",
+            "deferred_profit",
+            "ijara_assets_net",
+            "impairment_allowance",
+            "other_assets",
+        ],
+        "total_assets",
+    ),
+    (
+        _("Liabilities"),
+        [
+            "deposits",
+            "third_party_financing",
+            "third_party_financing_short_term",
+            "other_liabilities",
+            "current_liabilities",
+        ],
+        "total_liabilities",
+    ),
+    (
+        _("Mudaraba funds and equity"),
+        [
+            "mudaraba_funds",
+            "mudaraba_funds_short_term",
+            "restricted_mudaraba_funds",
+            "donated_equity",
+        ],
+        "total_equity",
+    ),
+)
+INCOME_STATEMENT_FIELDS = [
+    "financing_income",
+    "other_operating_income",
+    "non_operating_income",
+    "donations",
+    "funding_expense_deposits",
+    "funding_expense_third_party",
+    "mudaraba_profit_distributed",
+    "provision_expense",
+    "personnel_expense",
+    "administrative_expense",
+    "ijara_depreciation",
+    "taxes",
+]
+STAFFING_FIELDS = ["total_staff", "financing_officers", "women_staff", "staff_departures"]
+PORTFOLIO_SUMMARY_FIELDS = [
+    "outstanding",
+    "gross_receivable",
+    "number_of_financings",
+    "active_clients",
+    "par_1",
+    "par_30",
+    "par_60",
+    "par_90",
+    "par_180",
+    "restructured_outstanding",
+    "restructured_in_arrears",
+    "written_off",
+    "disbursed_amount",
+    "number_disbursed",
+]
+
+
+def _label(model: type[Model], field: str) -> str:
+    return capfirst(model._meta.get_field(field).verbose_name)
+
+
+def _lines(instance: Model, fields: Iterable[str], *, total: str | None = None) -> list[Line]:
+    lines = [Line(_label(type(instance), field), getattr(instance, field)) for field in fields]
+    if total is not None:
+        lines.append(Line(_label(type(instance), total), getattr(instance, total), total=True))
+    return lines
+
+
+def _balance_sheet(statement: FinancialStatement) -> list[tuple[Promise, list[Line]]]:
+    sections = [
+        (title, _lines(statement, fields, total=total))
+        for title, fields, total in BALANCE_SHEET_SECTIONS
+    ]
+    sections.append(
+        (
+            _("Balance"),
+            [
+                Line(gettext("Total assets"), statement.total_assets),
+                Line(
+                    gettext("Liabilities, mudaraba funds and equity"),
+                    statement.liabilities_and_equity,
+                    total=True,
+                ),
+            ],
+        )
+    )
+    return sections
+
+
+def _income_statement(statement: FinancialStatement) -> list[Line]:
+    return [
+        *_lines(statement, INCOME_STATEMENT_FIELDS),
+        Line(gettext("Net income before donations"), statement.net_income_before_donations),
+        Line(gettext("Net income"), statement.net_income, total=True),
+        *_lines(statement, ["late_payment_collected"]),
+    ]
+
+
+def _portfolio_summary(
+    lines: list[PortfolioSummaryLine],
+) -> tuple[list[str], list[tuple[str, list[Any]]]]:
+    """The portfolio report transposed: one column per contract type, one row per figure
+    (a few contract types but fourteen figures, which reads better on narrow screens)."""
+    headers = [line.get_contract_type_display() for line in lines]
+    rows = [
+        (_label(PortfolioSummaryLine, field), [getattr(line, field) for line in lines])
+        for field in PORTFOLIO_SUMMARY_FIELDS
+    ]
+    return headers, rows
+
+
+@require_GET
+@login_required
+def period_detail(request: HttpRequest, period_id: int) -> HttpResponse:
+    user = request.user
+    period = selectors.period_get_for_user(user=user, period_id=period_id)
+    statement = _related_or_none(period, "financial_statement")
+    staffing: StaffingSnapshot | None = _related_or_none(period, "staffing")
+    portfolio_lines = list(period.portfolio_summary.all())
+    portfolio_headers, portfolio_rows = _portfolio_summary(portfolio_lines)
+    return render(
+        request,
+        "institutions/period_detail.html",
+        {
+            "period": period,
+            "institution": period.institution,
+            "timeline": selectors.period_timeline(period=period),
+            "actions": [
+                PERIOD_ACTIONS[name]
+                for name in selectors.period_actions_for_user(user=user, period=period)
+            ],
+            "balance_sheet": _balance_sheet(statement) if statement else None,
+            "income_statement": _income_statement(statement) if statement else None,
+            "staffing": _lines(staffing, STAFFING_FIELDS) if staffing else None,
+            "portfolio_headers": portfolio_headers,
+            "portfolio_rows": portfolio_rows if portfolio_lines else None,
+        },
+    )
+
+
+@require_POST
+@login_required
+def period_action(request: HttpRequest, period_id: int, action: str) -> HttpResponse:
+    """Run one review action. A user without the right gets a 403 (``PermissionDenied`` from
+    the service); a refused transition or a missing reason comes back as a message."""
+    try:
+        chosen = PERIOD_ACTIONS[action]
+    except KeyError as error:
+        raise Http404(gettext("Not found.")) from error
+    period = selectors.period_get_for_user(user=request.user, period_id=period_id)
+    text = request.POST.get("reason", "")
+    arguments = {"reason": text} if chosen.needs_reason else {"comment": text.strip()}
+    try:
+        chosen.service(actor=request.user, period=period, **arguments)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, chosen.done)
+    return redirect("period_detail", period_id=period.pk)
+
+
+# --- Contracts --------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def contract_list(request: HttpRequest, code: str) -> HttpResponse:
+    user = request.user
+    institution = selectors.institution_get_by_code_for_user(user=user, code=code)
+    form = ContractFilterForm(request.GET or None, institution=institution)
+    contracts = selectors.contract_list_for_user(user=user, institution=institution)
+    if form.is_valid():
+        if form.cleaned_data["contract_type"]:
+            contracts = contracts.filter(contract_type=form.cleaned_data["contract_type"])
+        if form.cleaned_data["branch"]:
+            contracts = contracts.filter(branch=form.cleaned_data["branch"])
+        if form.cleaned_data["status"]:
+            contracts = contracts.filter(status=form.cleaned_data["status"])
+    page = Paginator(contracts.order_by("external_id", "pk"), CONTRACTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "institutions/contract_list.html",
+        {"institution": institution, "form": form, "page_obj": page},
+    )
+
+
+#: Type-specific terms shown on the contract page when they are filled in.
+CONTRACT_TERM_FIELDS = [
+    "annual_profit_rate",
+    "sale_price",
+    "asset_description",
+    "supplier_name",
+    "paid_directly_to_supplier",
+    "client_quoted_price",
+    "supplier_invoice_date",
+    "ownership_date",
+    "wakala_used",
+    "delivery_date",
+    "delivery_place",
+    "commodity",
+    "commodity_quantity",
+    "commodity_unit",
+    "price_paid_date",
+    "expected_sale_price",
+    "rent_amount",
+    "rent_start_date",
+    "security_deposit",
+    "advance_rent",
+    "service_fee",
+    "declared_actual_cost",
+    "client_capital",
+    "institution_profit_share",
+    "client_profit_share",
+    "expected_roi",
+    "buyout_units",
+]
+
+
+def _contract_terms(contract: FinancingContract) -> list[Line]:
+    terms = []
+    for name in CONTRACT_TERM_FIELDS:
+        field = FinancingContract._meta.get_field(name)
+        value = getattr(contract, name)
+        if value is None or value == "":
+            continue
+        # wakala_used is never null: show it only when an agent was actually used.
+        if name == "wakala_used" and not value:
+            continue
+        if field.choices:
+            value = getattr(contract, f"get_{name}_display")()
+        elif isinstance(value, Decimal):
+            # Money keeps its two decimals; rates and quantities drop trailing zeros.
+            places = field.decimal_places
+            value = floatformat(value, f"{places}g" if places == 2 else f"-{places}g")
+        elif isinstance(value, bool):
+            value = gettext("Yes") if value else gettext("No")
+        terms.append(Line(_label(FinancingContract, name), value))
+    return terms
+
+
+@require_GET
+@login_required
+def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
+    contract = selectors.contract_get_for_user(user=request.user, contract_id=contract_id)
+    instalments = list(contract.instalments.all())
+    totals = {
+        name: sum((getattr(instalment, name) for instalment in instalments), Decimal("0"))
+        for name in ("principal_due", "profit_due", "principal_paid", "profit_paid")
+    }
+    return render(
+        request,
+        "institutions/contract_detail.html",
+        {
+            "contract": contract,
+            "institution": contract.institution,
+            "terms": _contract_terms(contract),
+            "instalments": instalments,
+            "instalment_totals": totals,
+            "repayments": contract.repayments.select_related("instalment"),
+            "restructurings": contract.restructurings.all(),
+            "write_off": _related_or_none(contract, "write_off"),
+            "late_payment_charges": contract.late_payment_charges.all(),
+        },
+    )

@@ -1,0 +1,56 @@
+"""factory-boy factories, one module per app. Every default is valid against the model's
+constraints, so ``SomethingFactory()`` always saves; override only what a test is about."""
+
+from .institutions import (
+    BranchFactory,
+    ClientFactory,
+    FinancialStatementFactory,
+    FinancingContractFactory,
+    FinancingProductFactory,
+    InstalmentFactory,
+    InstitutionFactory,
+    InstitutionMembershipFactory,
+    LatePaymentChargeFactory,
+    PortfolioSummaryLineFactory,
+    ReferenceDataFactory,
+    RepaymentFactory,
+    ReportingPeriodFactory,
+    RestructuringFactory,
+    StaffingSnapshotFactory,
+    WriteOffFactory,
+)
+from .users import (
+    DEFAULT_PASSWORD,
+    AdministratorFactory,
+    AnalystFactory,
+    AuditorFactory,
+    MfiManagerFactory,
+    MfiStaffFactory,
+    UserFactory,
+)
+
+__all__ = [
+    "DEFAULT_PASSWORD",
+    "AdministratorFactory",
+    "AnalystFactory",
+    "AuditorFactory",
+    "BranchFactory",
+    "ClientFactory",
+    "FinancialStatementFactory",
+    "FinancingContractFactory",
+    "FinancingProductFactory",
+    "InstalmentFactory",
+    "InstitutionFactory",
+    "InstitutionMembershipFactory",
+    "LatePaymentChargeFactory",
+    "MfiManagerFactory",
+    "MfiStaffFactory",
+    "PortfolioSummaryLineFactory",
+    "ReferenceDataFactory",
+    "RepaymentFactory",
+    "ReportingPeriodFactory",
+    "RestructuringFactory",
+    "StaffingSnapshotFactory",
+    "UserFactory",
+    "WriteOffFactory",
+]

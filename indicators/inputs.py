@@ -62,7 +62,8 @@ class PortfolioPoint:
     * ``late_outstanding[n]``: whole outstanding of debt-based financings with any instalment more
       than n days late, for n in :data:`PAR_THRESHOLDS` (D7); ``late_outstanding_all[n]``: the
       same over every contract type (the conventional PAR).
-    * ``arrears_amount``: the overdue amounts only (the "arrears rate" numerator, D7).
+    * ``arrears_amount``: the overdue amounts only (the "arrears rate" numerator, D7); None when
+      the source does not report it (the quarterly return's summary).
     * ``equity_*``: musharaka, mudaraba and diminishing musharaka (D8), see
       :func:`indicators.engine.equity_unrealised_income`; ``equity_roi_gap_weighted`` is the
       capital-weighted mean of expected − actual ROI in percentage points, None when unknown.
@@ -73,13 +74,13 @@ class PortfolioPoint:
     outstanding_debt_based: Decimal
     late_outstanding: Mapping[int, Decimal]
     late_outstanding_all: Mapping[int, Decimal]
-    arrears_amount: Decimal
+    arrears_amount: Decimal | None
     restructured_outstanding: Decimal
     restructured_in_arrears: Decimal
     active_clients: int
     active_financings: int
     equity_capital_outstanding: Decimal
-    equity_unrealised_income_amount: Decimal
+    equity_unrealised_income_amount: Decimal | None
     equity_roi_gap_weighted: Decimal | None
 
 

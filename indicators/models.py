@@ -172,6 +172,9 @@ class PortfolioSnapshot(models.Model):
     active_financings = models.PositiveIntegerField(_("active financings"))
     active_clients = models.PositiveIntegerField(_("active clients"))
     equity_capital = models.DecimalField(_("equity-based capital outstanding"), **MONEY)
+    equity_capital_appraised = models.DecimalField(
+        _("equity-based capital with an appraised return"), default=0, **MONEY
+    )
     equity_expected_income = models.DecimalField(
         _("equity-based expected annual income"), null=True, **MONEY
     )

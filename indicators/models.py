@@ -343,3 +343,13 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} {self.code}"
+
+
+class QuarterIndicators(ReportingPeriod):
+    """A reporting period seen from the indicator engine: the admin's "indicators by quarter"
+    page, with the period's values, findings, alerts and snapshots (no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("indicators of a quarter")
+        verbose_name_plural = _("indicators by quarter")

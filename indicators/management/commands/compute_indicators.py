@@ -1,4 +1,4 @@
-"""compute_indicators --institution CODE --period 2025Q4 | --institution CODE | --all
+"""compute_indicators --institution CODE --period 2025Q4 | --institution CODE | --all [--missing]
 
 Each institution's quarters are computed in date order (a quarter reuses the portfolio
 snapshots and break-even history of the earlier ones); institutions fan out across workers.
@@ -24,6 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--institution", help="institution code")
         parser.add_argument("--period", help="quarter, e.g. 2025Q4")
         parser.add_argument("--all", action="store_true", help="every quarter of every institution")
+        parser.add_argument(
+            "--missing",
+            action="store_true",
+            help="only the quarters without a successful computation yet",
+        )
         parser.add_argument(
             "--wait", action="store_true", help="wait for the workers and report each result"
         )
@@ -51,6 +56,10 @@ class Command(BaseCommand):
         else:
             raise CommandError("Name --institution (and optionally --period), or --all.")
 
+        if options["missing"]:
+            periods = periods.exclude(
+                indicator_computations__status=IndicatorComputation.Status.SUCCEEDED
+            )
         by_institution: dict[str, list[int]] = {}
         for period in periods:
             computation = IndicatorComputation.objects.create(

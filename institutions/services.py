@@ -10,15 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from users.models import User
 
+from .contract_rules import violations_of, warnings_hand_over
 from .models import (
+    Branch,
+    Client,
     FinancialStatement,
+    FinancingContract,
+    FinancingProduct,
     Institution,
     InstitutionMembership,
     PeriodTransition,
@@ -296,3 +301,53 @@ def portfolio_summary_save(
         _stamp(instance, actor)
         instance.save()
     return built
+
+
+# --- Financing contracts --------------------------------------------------------------------
+
+
+@transaction.atomic
+def contract_create(
+    *, actor: User, institution: Institution, data: Mapping[str, Any]
+) -> FinancingContract:
+    """Create one financing contract: the one write path every entry path (form, import, API)
+    goes through, so every rule registered in ``contract_rules`` runs on every contract.
+
+    The branch, client and product must belong to the institution, and the contract type is the
+    product's. Errors name the field; a blocking rule rejects the contract with its code.
+    """
+    _require_can_enter_data(actor=actor, institution=institution)
+    contract = FinancingContract(institution=institution, **data)
+    errors: dict[str, list[str]] = {}
+    for field, model in (("branch", Branch), ("client", Client), ("product", FinancingProduct)):
+        related_id = getattr(contract, f"{field}_id")
+        if (
+            related_id is not None
+            and not model.objects.filter(pk=related_id, institution=institution).exists()
+        ):
+            errors.setdefault(field, []).append(_("This does not belong to the institution."))
+    if contract.product_id is not None and not errors.get("product"):
+        product_type = FinancingProduct.objects.get(pk=contract.product_id).contract_type
+        if contract.contract_type and contract.contract_type != product_type:
+            errors.setdefault("contract_type", []).append(
+                _("The contract type must be the product's ({type}).").format(type=product_type)
+            )
+        contract.contract_type = product_type
+    if errors:
+        raise ValidationError(errors)
+    contract.full_clean()
+    violations = violations_of(contract)
+    blocking = [v for v in violations if v.blocking]
+    if blocking:
+        rule_errors: dict[str, list[ValidationError]] = {}
+        for violation in blocking:
+            rule_errors.setdefault(violation.field or NON_FIELD_ERRORS, []).append(
+                ValidationError(violation.message, code=violation.code)
+            )
+        raise ValidationError(rule_errors)
+    _stamp(contract, actor)
+    contract.save()
+    warnings = [v for v in violations if not v.blocking]
+    if warnings:
+        warnings_hand_over(contract, warnings)
+    return contract

@@ -237,3 +237,60 @@ def test_membership_rules(administrator: User, analyst: User, staff: User) -> No
 def test_statement_factory_is_balanced() -> None:
     statement = FinancialStatementFactory()
     assert statement.total_assets == statement.liabilities_and_equity
+
+
+def test_contract_create_checks_ownership_and_runs_registered_rules(
+    institution: Institution, staff: User, other_staff: User
+) -> None:
+    import datetime
+
+    from institutions import contract_rules
+    from institutions.models import FinancingContract
+    from tests.factories import BranchFactory, ClientFactory, FinancingProductFactory
+
+    branch = BranchFactory(institution=institution)
+    client = ClientFactory(institution=institution, branch=branch)
+    product = FinancingProductFactory(institution=institution, contract_type="murabaha")
+    foreign_client = ClientFactory()
+    data = {
+        "branch": branch,
+        "client": client,
+        "product": product,
+        "external_id": "M-1",
+        "contract_date": datetime.date(2025, 1, 10),
+        "disbursement_date": datetime.date(2025, 1, 10),
+        "maturity_date": datetime.date(2026, 1, 10),
+        "financed_amount": Decimal("1000"),
+        "profit_amount": Decimal("100"),
+        "sale_price": Decimal("1100"),
+    }
+    with pytest.raises(PermissionDenied):
+        services.contract_create(actor=other_staff, institution=institution, data=data)
+    with pytest.raises(ValidationError) as error:
+        services.contract_create(
+            actor=staff, institution=institution, data={**data, "client": foreign_client}
+        )
+    assert "client" in error.value.message_dict
+
+    def no_round_amounts(contract: FinancingContract) -> list[contract_rules.ContractViolation]:
+        if contract.financed_amount % 1000 == 0:
+            return [contract_rules.ContractViolation("X1", "financed_amount", "Round!", True)]
+        return [contract_rules.ContractViolation("X2", "purpose", "Say why.", False)]
+
+    seen: list[list[str]] = []
+    contract_rules.register_rule(no_round_amounts)
+    contract_rules.register_warning_sink(lambda c, ws: seen.append([w.code for w in ws]))
+    try:
+        with pytest.raises(ValidationError) as error:
+            services.contract_create(actor=staff, institution=institution, data=data)
+        assert error.value.message_dict == {"financed_amount": ["Round!"]}
+        assert not FinancingContract.objects.filter(external_id="M-1").exists()
+
+        data.update(financed_amount=Decimal("1001"), sale_price=Decimal("1101"))
+        contract = services.contract_create(actor=staff, institution=institution, data=data)
+        assert contract.contract_type == "murabaha"  # taken from the product
+        assert seen == [["X2"]]
+        assert contract.history.first().history_user == staff
+    finally:
+        contract_rules._rules.remove(no_round_amounts)
+        contract_rules._warning_sinks.pop()

@@ -9,6 +9,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("users.urls")),
+    # Before institutions: its periods/<id>/<action>/ would otherwise catch periods/<id>/indicators/.
+    path("", include("indicators.urls")),
     path("", include("institutions.urls")),
 ]
 

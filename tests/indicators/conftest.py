@@ -8,14 +8,17 @@ from decimal import Decimal
 
 import pytest
 
-from institutions.models import Client, FinancingContract, Institution
+from institutions.models import Client, FinancingContract, Institution, ReportingPeriod
 from tests.factories import (
     BranchFactory,
     ClientFactory,
+    FinancialStatementFactory,
     FinancingContractFactory,
     InstalmentFactory,
     RepaymentFactory,
+    ReportingPeriodFactory,
     RestructuringFactory,
+    StaffingSnapshotFactory,
     WriteOffFactory,
 )
 
@@ -162,3 +165,49 @@ def book(institution: Institution) -> dict[str, object]:
     c12 = _contract(institution, c1_client, "ijara_mb", 1000, 100)
     _instalment(c12, 1, D(2026, 1, 15), 1000, 100)
     return {"institution": institution, "b1": b1, "b2": b2}
+
+
+def _statement(period: ReportingPeriod, **values: int) -> None:
+    FinancialStatementFactory(period=period, **{k: Decimal(v) for k, v in values.items()})
+
+
+@pytest.fixture
+def quarters(book: dict[str, object]) -> tuple[ReportingPeriod, ReportingPeriod]:
+    institution: Institution = book["institution"]  # type: ignore[assignment]
+    q3 = ReportingPeriodFactory(institution=institution, year=2025, quarter=3)
+    q4 = ReportingPeriodFactory(institution=institution, year=2025, quarter=4)
+    zero_flows = dict.fromkeys(
+        ("financing_income", "other_operating_income", "non_operating_income", "donations",
+         "funding_expense_deposits", "funding_expense_third_party", "mudaraba_profit_distributed",
+         "provision_expense", "personnel_expense", "administrative_expense", "ijara_depreciation",
+         "taxes", "late_payment_collected", "deferred_profit", "ijara_assets_net",
+         "impairment_allowance", "other_assets", "other_liabilities", "restricted_mudaraba_funds",
+         "donated_equity"),
+        0,
+    )  # fmt: skip
+    _statement(
+        q3,
+        **zero_flows,
+        gross_financing_portfolio=42000, total_assets=50000, total_liabilities=20000,
+        mudaraba_funds=5000, total_equity=25000, deposits=8000, third_party_financing=12000,
+        third_party_financing_short_term=3000, mudaraba_funds_short_term=1000, cash_and_bank=6000,
+        short_term_investments=2000, current_liabilities=10000,
+    )  # fmt: skip
+    _statement(
+        q4,
+        **{
+            **zero_flows,
+            "financing_income": 2400, "ijara_depreciation": 100, "other_operating_income": 200,
+            "non_operating_income": 50, "donations": 300, "funding_expense_deposits": 100,
+            "funding_expense_third_party": 250, "mudaraba_profit_distributed": 150,
+            "provision_expense": 200, "personnel_expense": 900, "administrative_expense": 400,
+            "taxes": 60,
+        },
+        gross_financing_portfolio=33500, total_assets=46000, total_liabilities=18000,
+        mudaraba_funds=4000, total_equity=24000, deposits=7000, third_party_financing=11000,
+        third_party_financing_short_term=2000, mudaraba_funds_short_term=1000, cash_and_bank=5000,
+        short_term_investments=1000, current_liabilities=9000,
+    )  # fmt: skip
+    StaffingSnapshotFactory(period=q3, total_staff=20, financing_officers=8)
+    StaffingSnapshotFactory(period=q4, total_staff=22, financing_officers=10)
+    return q3, q4

@@ -77,14 +77,14 @@ class Command(BaseCommand):
         computations = IndicatorComputation.objects.filter(
             pk__in=[pk for ids in by_institution.values() for pk in ids]
         ).select_related("period__institution")
+        failed = 0
         for computation in computations.order_by(
             "period__institution__code", "period__year", "period__quarter"
         ):
-            self.stdout.write(
-                f"{computation.period}: {computation.status}"
-                + (
-                    f" in {computation.duration_seconds:.2f} s"
-                    if computation.duration_seconds
-                    else ""
-                )
+            duration = (
+                f" in {computation.duration_seconds:.2f} s" if computation.duration_seconds else ""
             )
+            self.stdout.write(f"{computation.period}: {computation.status}{duration}")
+            failed += computation.status == IndicatorComputation.Status.FAILED
+        if failed:
+            raise CommandError(f"{failed} computation(s) failed; see their error in the admin.")

@@ -5,11 +5,16 @@ counts and load related objects with raw-id widgets, so the admin stays fast at 
 workflow changes are not editable here: they go through the review services (timeline, rules).
 """
 
+import copy
+
+from django import forms
 from django.contrib import admin
+from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
+from .contract_rules import ContractViolation, violations_of, warnings_hand_over
 from .models import (
     Branch,
     Client,
@@ -114,8 +119,39 @@ class InstalmentInline(admin.TabularInline):
     )
 
 
+class FinancingContractForm(forms.ModelForm):
+    """Runs every registered contract rule, as ``services.contract_create`` does, so the admin
+    cannot save a contract that a blocking rule rejects; warnings are handed over after save."""
+
+    class Meta:
+        model = FinancingContract
+        fields = "__all__"  # noqa: DJ007 — the admin chooses the fields it shows
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        candidate = construct_instance(self, copy.copy(self.instance))
+        self.contract_warnings: list[ContractViolation] = []
+        for violation in violations_of(candidate):
+            if violation.blocking:
+                field = violation.field if violation.field in self.fields else None
+                self.add_error(field, forms.ValidationError(violation.message, code=violation.code))
+            else:
+                self.contract_warnings.append(violation)
+        return cleaned
+
+
 @admin.register(FinancingContract)
 class FinancingContractAdmin(SimpleHistoryAdmin):
+    form = FinancingContractForm
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        warnings = getattr(form, "contract_warnings", [])
+        if warnings:
+            warnings_hand_over(obj, warnings)
+
     list_display = (
         "external_id",
         "institution",

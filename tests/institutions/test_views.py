@@ -579,3 +579,42 @@ def test_contract_page_shows_terms_of_other_types(client_for, analyst, instituti
 
     assert "Institution&#x27;s profit share (%)" in html
     assert ">40<" in html
+
+
+def test_admin_contract_form_runs_the_contract_rules(administrator, client_for) -> None:
+    """The admin is an entry path too: a blocking rule rejects the save with its message."""
+    from institutions import contract_rules
+    from tests.factories import FinancingContractFactory
+
+    contract = FinancingContractFactory()
+
+    def never_on_tuesday(candidate):
+        if candidate.purpose == "forbidden":
+            return [contract_rules.ContractViolation("T1", "purpose", "Not this purpose.", True)]
+        return []
+
+    contract_rules.register_rule(never_on_tuesday)
+    try:
+        browser = client_for(administrator)
+        url = f"/admin/institutions/financingcontract/{contract.pk}/change/"
+        page = browser.get(url)
+        form = page.context["adminform"].form
+        data = {
+            name: (value.pk if hasattr(value, "pk") else ("" if value is None else value))
+            for name, value in form.initial.items()
+            if name in form.fields
+        }
+        data.update(
+            {
+                "purpose": "forbidden",
+                "instalments-TOTAL_FORMS": "0",
+                "instalments-INITIAL_FORMS": "0",
+            }
+        )
+        response = browser.post(url, data)
+        assert response.status_code == 200  # the form comes back with the error
+        assert "Not this purpose." in response.content.decode()
+        contract.refresh_from_db()
+        assert contract.purpose != "forbidden"
+    finally:
+        contract_rules._rules.remove(never_on_tuesday)

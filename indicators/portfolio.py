@@ -197,7 +197,8 @@ WITH due AS (
       SELECT 1 FROM {names["writeoff"]} w WHERE w.contract_id = c.id AND w.date <= %(as_of)s
     )
 ), book AS (
-  SELECT * FROM contracts WHERE outstanding > 0
+  -- Rounded: SQLite sums decimals in floating point and leaves 5e-11 on repaid financings.
+  SELECT * FROM contracts WHERE ROUND(outstanding, 2) > 0
 )
 {rollups}
 """

@@ -31,6 +31,11 @@ from mfme.models import TimeStampedModel
 MONEY = {"max_digits": 18, "decimal_places": 2}
 PERCENT = {"max_digits": 9, "decimal_places": 4}
 ZERO = Decimal("0")
+# Equalities between sums of decimals are checked within half a unit of the last stored place:
+# SQLite evaluates decimal arithmetic in floating point (0.10 + 0.20 != 0.30 there), while
+# PostgreSQL's numeric is exact, so on PostgreSQL the tolerance admits nothing extra.
+MONEY_TOLERANCE = Decimal("0.005")
+SHARE_TOLERANCE = Decimal("0.00005")
 
 
 def _non_negative(field: str, app_model: str) -> models.CheckConstraint:
@@ -741,12 +746,23 @@ class FinancingContract(TimeStampedModel):
             models.CheckConstraint(
                 condition=(
                     Q(institution_profit_share__isnull=True, client_profit_share__isnull=True)
-                    | Q(
-                        institution_profit_share__gte=0,
-                        institution_profit_share__lte=100,
-                        client_profit_share__gte=0,
-                        client_profit_share__lte=100,
-                        institution_profit_share=Decimal("100") - F("client_profit_share"),
+                    | (
+                        Q(
+                            institution_profit_share__gte=0,
+                            institution_profit_share__lte=100,
+                            client_profit_share__gte=0,
+                            client_profit_share__lte=100,
+                        )
+                        & Q(
+                            institution_profit_share__gte=Decimal("100")
+                            - F("client_profit_share")
+                            - SHARE_TOLERANCE
+                        )
+                        & Q(
+                            institution_profit_share__lte=Decimal("100")
+                            - F("client_profit_share")
+                            + SHARE_TOLERANCE
+                        )
                     )
                 ),
                 name="institutions_financingcontract_profit_shares_sum_to_100",
@@ -756,7 +772,10 @@ class FinancingContract(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=~Q(contract_type__in=sorted(t.value for t in SALE_BASED_TYPES))
-                | Q(sale_price=F("financed_amount") + F("profit_amount")),
+                | Q(
+                    sale_price__gte=F("financed_amount") + F("profit_amount") - MONEY_TOLERANCE,
+                    sale_price__lte=F("financed_amount") + F("profit_amount") + MONEY_TOLERANCE,
+                ),
                 name="institutions_financingcontract_sale_price_is_cost_plus_markup",
                 violation_error_message=_(
                     "For murabaha and istisna the sale price must equal the cost plus the markup."
@@ -1011,6 +1030,11 @@ class FinancialStatement(TimeStampedModel):
     into deposits, third-party financing and mudaraba funds (DECISIONS D14). Unrestricted mudaraba
     funds (investment accounts) sit between liabilities and equity; restricted mudaraba is off
     balance sheet. Income-statement amounts cover the quarter only, not the year to date.
+
+    Total assets = cash and bank + short-term investments + gross financing portfolio −
+    impairment allowance + other assets. The gross financing portfolio is already the
+    unrecovered cost of every financing, ijara included and net of deferred profit (D5), so
+    ``deferred_profit`` and ``ijara_assets_net`` are disclosure (memo) lines, not added again.
     """
 
     period = models.OneToOneField(
@@ -1229,7 +1253,9 @@ class PortfolioSummaryLine(TimeStampedModel):
     """The quarterly return's portfolio report for one contract type (guide-part4 §7.3).
 
     Institutions without loan-level data report these totals; where contracts exist the
-    indicator engine computes the same figures and compares them.
+    indicator engine computes the same figures and compares them. ``par_n`` is the whole
+    outstanding of this type's financings more than n days late (at least one day for
+    ``par_1``), for equity-based types too (their scheduled returns of capital).
     """
 
     period = models.ForeignKey(

@@ -130,3 +130,28 @@ def test_empty_book(institution: Institution) -> None:
     assert [(row.segment, row.outstanding, row.active_clients) for row in rows] == [
         ("total", Decimal("0.00"), 0)
     ]
+
+
+@pytest.mark.django_db
+def test_a_financing_repaid_in_odd_cents_leaves_the_book(institution: Institution) -> None:
+    from tests.factories import RepaymentFactory
+
+    contract = FinancingContractFactory(
+        institution=institution,
+        contract_date=D(2025, 1, 1),
+        disbursement_date=D(2025, 1, 1),
+        financed_amount=Decimal("1.00"),
+        profit_amount=Decimal("0.00"),
+        sale_price=Decimal("1.00"),
+    )
+    # 0.70 + 0.10 + 0.10 + 0.10 is 0.9999999999999999 in floating point (SQLite's arithmetic).
+    for cents in ("0.70", "0.10", "0.10", "0.10"):
+        RepaymentFactory(
+            contract=contract,
+            value_date=D(2025, 6, 1),
+            principal_amount=Decimal(cents),
+            profit_amount=Decimal("0"),
+        )
+    rows = portfolio_at(institution_id=institution.pk, as_of=AS_OF, window_start=WINDOW_START)
+    total = next(row for row in rows if row.segment == "total")
+    assert (total.active_financings, total.outstanding) == (0, Decimal("0.00"))

@@ -203,3 +203,22 @@ def test_statement_derived_totals() -> None:
     assert statement.net_income_before_donations == Decimal("185")
     assert statement.financial_expense == Decimal("100")
     assert statement.operating_expense == Decimal("550")
+
+
+def test_cost_plus_markup_holds_to_the_cent_on_every_database() -> None:
+    # 0.10 + 0.20 is not 0.30 in floating point, which is how SQLite evaluates decimals.
+    contract = FinancingContractFactory(
+        financed_amount=Decimal("0.10"), profit_amount=Decimal("0.20"), sale_price=Decimal("0.30")
+    )
+    contract.full_clean()
+    contract.sale_price = Decimal("0.31")
+    _refused(contract, "sale price must equal the cost plus")
+
+
+def test_profit_shares_with_decimals_sum_to_100() -> None:
+    contract = FinancingContractFactory(
+        contract_type="musharaka",
+        institution_profit_share=Decimal("33.3333"),
+        client_profit_share=Decimal("66.6667"),
+    )
+    contract.full_clean()

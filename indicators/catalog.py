@@ -30,9 +30,12 @@ CATEGORIES = frozenset(
         "efficiency_productivity",
         "financial_management",
         "profitability_sustainability",
+        "shariah_compliance",
     }
 )
-UNITS = frozenset({"percent", "percent_points", "ratio_times", "currency", "clients_per_person"})
+UNITS = frozenset(
+    {"percent", "percent_points", "ratio_times", "currency", "clients_per_person", "count"}
+)
 DIRECTIONS = frozenset({"higher_better", "lower_better", "neutral"})
 #: ``guide``: the guide gives the formula; ``derived``: named by the guide or needed by a ruling,
 #: but the formula is ours (reports label it "not from the guide").

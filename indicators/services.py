@@ -19,9 +19,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from indicators import engine, quality
+from indicators import contributors, engine, quality
 from indicators import selectors as read
-from indicators.catalog import FINANCIAL_CATALOGUE_PATH, load_catalogue
+from indicators.catalog import CATALOGUE_DIRECTORY, FINANCIAL_CATALOGUE_PATH, load_catalogue
 from indicators.inputs import (
     BalancePoint,
     EngineInputs,
@@ -99,10 +99,23 @@ QUARTER_MONTHS = 3
 
 
 @transaction.atomic
-def indicator_catalog_load(*, path: object = FINANCIAL_CATALOGUE_PATH) -> int:
-    """Store the catalogue file's indicators (idempotent upsert by code); returns the count."""
+def indicator_catalog_load() -> int:
+    """Store every catalogue file's indicators (idempotent upsert by code); returns the count.
+
+    Financial indicators come first in display order, then the other catalogues by file name.
+    """
+    paths = [FINANCIAL_CATALOGUE_PATH] + sorted(
+        path for path in CATALOGUE_DIRECTORY.glob("*.yaml") if path != FINANCIAL_CATALOGUE_PATH
+    )
+    count = 0
+    for path in paths:
+        count += _catalogue_file_load(path, first_order=count)
+    return count
+
+
+def _catalogue_file_load(path: object, *, first_order: int) -> int:
     catalogue = load_catalogue(path)  # type: ignore[arg-type]
-    for order, definition in enumerate(catalogue.indicators):
+    for order, definition in enumerate(catalogue.indicators, start=first_order):
         formula = {
             language: " | ".join(
                 f"{variant}: {texts[language]}" if len(definition.formula) > 1 else texts[language]
@@ -254,7 +267,15 @@ def _compute_and_store(computation: IndicatorComputation) -> dict[str, float]:
             read.stored_results(period=previous_year, basis="quarter") if previous_year else None,
             break_even_reached_before=read.break_even_reached_before(period=period),
         )
-        _results_replace(computation, results, segment_results, findings, fired)
+        contributed = contributors.contributions_for(period)
+        lap("contributors")
+        _results_replace(
+            computation,
+            results + contributed.results,
+            segment_results,
+            findings + contributed.findings,
+            fired + contributed.alerts,
+        )
         lap("store")
     return timings
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("users.urls")),
     # Before institutions: its periods/<id>/<action>/ would otherwise catch periods/<id>/indicators/.
     path("", include("indicators.urls")),
+    path("", include("shariah.urls")),
     path("", include("institutions.urls")),
 ]
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "shariah",
     "scoring",
     "reports",
+    "partners",
 ]
 
 MIDDLEWARE = [
@@ -140,16 +141,48 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "mfme.api.permissions.ApiClientAccess",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "mfme.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "mfme.api.pagination.ApiCursorPagination",
+    "DEFAULT_PARSER_CLASSES": ["mfme.api.parsers.LimitedJsonParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "EXCEPTION_HANDLER": "mfme.api.exception_handler.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["mfme.api.throttling.ApiClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_client": env("MFME_API_THROTTLE_RATE", default="6000/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "mfme API",
-    "DESCRIPTION": "Monitoring and evaluation of Islamic microfinance institutions.",
+    "DESCRIPTION": (
+        "Monitoring and evaluation of Islamic microfinance institutions. Partner systems "
+        "authenticate with `Authorization: Token <token>`; each token is scoped to one "
+        "institution. Every POST accepts an `Idempotency-Key` header. Errors have one shape: "
+        '`{"errors": [{"code", "field", "message", "row"?}]}`.'
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ContractTypeEnum": "institutions.models.ContractType",
+        "PeriodStatusEnum": "institutions.models.ReportingPeriod.Status",
+        "ContractStatusEnum": "institutions.models.FinancingContract.Status",
+    },
 }
 
 # --- Audit trail -------------------------------------------------------------------------------

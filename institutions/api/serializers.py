@@ -1,0 +1,236 @@
+"""Serializers of the institutions API: output shapes (read) and input shapes (write) apart."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from institutions.models import (
+    Branch,
+    Client,
+    FinancialStatement,
+    FinancingContract,
+    FinancingProduct,
+    Instalment,
+    Institution,
+    Repayment,
+    ReportingPeriod,
+    Restructuring,
+    StaffingSnapshot,
+    WriteOff,
+)
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class InstitutionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    country = serializers.CharField(source="country.code", read_only=True)
+    name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Institution
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_en",
+            "name_fr",
+            "name_ar",
+            "country",
+            "currency",
+            "legal_form",
+            "deposit_taking",
+            "fiscal_year_start_month",
+            "maturity_stage",
+            "transition_phase",
+        ]
+
+
+class BranchSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Branch
+        fields = ["id", "institution", "code", "name", "city", "region", "opened_on"]
+
+
+class PeriodSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = ReportingPeriod
+        fields = [
+            "id",
+            "institution",
+            "year",
+            "quarter",
+            "start_date",
+            "end_date",
+            "status",
+            "status_changed_at",
+            "return_reason",
+        ]
+
+
+class ClientSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    branch_code = serializers.CharField(source="branch.code", read_only=True)
+
+    class Meta:
+        model = Client
+        exclude = ["created_at", "updated_at"]
+
+
+class ProductSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = FinancingProduct
+        fields = ["id", "institution", "code", "name", "contract_type", "is_active"]
+
+
+class InstalmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Instalment
+        fields = [
+            "number",
+            "due_date",
+            "principal_due",
+            "profit_due",
+            "principal_paid",
+            "profit_paid",
+            "paid_date",
+        ]
+
+
+class ContractSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    branch_code = serializers.CharField(source="branch.code", read_only=True)
+    client_external_id = serializers.CharField(source="client.external_id", read_only=True)
+    product_code = serializers.CharField(source="product.code", read_only=True)
+
+    class Meta:
+        model = FinancingContract
+        exclude = ["created_at"]
+
+
+class ContractDetailSerializer(ContractSerializer):
+    instalments = InstalmentSerializer(many=True, read_only=True)
+
+
+class RepaymentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Repayment
+        fields = [
+            "id",
+            "contract",
+            "instalment",
+            "external_id",
+            "value_date",
+            "principal_amount",
+            "profit_amount",
+            "created_at",
+        ]
+
+
+class RestructuringSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Restructuring
+        exclude = ["created_at", "updated_at"]
+
+
+class WriteOffSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = WriteOff
+        exclude = ["created_at", "updated_at"]
+
+
+class FinancialStatementSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = FinancialStatement
+        exclude = ["created_at"]
+
+
+class StaffingSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = StaffingSnapshot
+        exclude = ["created_at"]
+
+
+class ImportJobSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    total_rows = serializers.IntegerField(allow_null=True)
+    processed_rows = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
+    report = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class BulkReportSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    instalments = serializers.IntegerField()
+
+
+class BulkAcceptedSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    job = serializers.URLField(help_text=_("Poll this URL for progress and the final report."))
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+class PeriodCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    institution = serializers.CharField(
+        required=False, help_text=_("Institution code; API clients may leave it out.")
+    )
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    quarter = serializers.IntegerField(min_value=1, max_value=4)
+
+
+class PeriodSubmitInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class InstalmentInputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Instalment
+        fields = ["number", "due_date", "principal_due", "profit_due"]
+
+
+class ContractInputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A contract as a partner sends it: branch, client and product by the institution's own
+    codes, the schedule nested."""
+
+    institution = serializers.CharField(
+        required=False, help_text=_("Institution code; API clients may leave it out.")
+    )
+    branch = serializers.CharField(help_text=_("Branch code."))
+    client = serializers.CharField(help_text=_("The institution's client number."))
+    product = serializers.CharField(help_text=_("Product code."))
+    contract_type = serializers.ChoiceField(
+        choices=FinancingContract._meta.get_field("contract_type").choices,
+        required=False,
+        help_text=_("Taken from the product when left out."),
+    )
+    instalments = InstalmentInputSerializer(many=True, required=False)
+
+    class Meta:
+        model = FinancingContract
+        exclude = ["id", "created_at", "updated_at"]
+        validators: list[object] = []
+
+
+class FinancialStatementInputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    period = serializers.IntegerField(help_text=_("Reporting period id."))
+
+    class Meta:
+        model = FinancialStatement
+        exclude = ["id", "created_at", "updated_at"]
+        validators: list[object] = []
+
+
+class StaffingInputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    period = serializers.IntegerField(help_text=_("Reporting period id."))
+
+    class Meta:
+        model = StaffingSnapshot
+        exclude = ["id", "created_at", "updated_at"]
+        validators: list[object] = []

@@ -1,0 +1,217 @@
+"""Writes for partner systems: API clients and their tokens, idempotency records, import jobs."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from institutions.models import Institution
+from institutions.services import membership_grant
+from users.models import User
+from users.services import user_create
+
+from .models import ApiClient, IdempotencyRecord, ImportJob
+
+TOKEN_PREFIX = "mfme_"  # noqa: S105 - a prefix, not a secret
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_client_create(
+    *, actor: User, institution: Institution, name: str, access: str
+) -> tuple[ApiClient, str]:
+    """Create an API client and its machine user; return the client and its token.
+
+    The token is shown only here: mfme stores its SHA-256. A read-write client acts as a manager
+    of the institution (it may enter data and submit quarters); a read client as an auditor.
+    """
+    if not (actor.role == User.Role.ADMINISTRATOR or actor.is_superuser):
+        raise PermissionDenied(_("Only administrators can create API clients."))
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    role = User.Role.MFI_MANAGER if access == ApiClient.Access.READ_WRITE else User.Role.AUDITOR
+    machine_user = user_create(
+        username=f"api-{institution.code}-{secrets.token_hex(4)}",
+        password=None,  # an unusable password: a machine user cannot sign in to the web UI
+        role=role,
+        first_name=name[:150],
+        last_name=_("(API client)"),
+    )
+    membership_grant(actor=actor, user=machine_user, institution=institution)
+    client = ApiClient(
+        name=name,
+        institution=institution,
+        access=access,
+        user=machine_user,
+        token_hash=token_hash(token),
+        token_prefix=token[: len(TOKEN_PREFIX) + 4],
+        created_by=actor,
+    )
+    client.full_clean()
+    client.save()
+    return client, token
+
+
+@transaction.atomic
+def api_client_revoke(*, actor: User, client: ApiClient) -> ApiClient:
+    """Revoke a client's token for good: its next request is refused (401)."""
+    if not (actor.role == User.Role.ADMINISTRATOR or actor.is_superuser):
+        raise PermissionDenied(_("Only administrators can revoke API clients."))
+    if client.revoked_at is None:
+        client.revoked_at = timezone.now()
+        client.save(update_fields=["revoked_at", "updated_at"])
+    return client
+
+
+def api_client_touch(*, client: ApiClient) -> None:
+    """Record that the client was just used (at most once a minute, to spare the database)."""
+    now = timezone.now()
+    if client.last_used_at is None or (now - client.last_used_at).total_seconds() > 60:
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        client.last_used_at = now
+
+
+def idempotency_record_save(
+    *,
+    user: User,
+    key: str,
+    method: str,
+    path: str,
+    request_hash: str,
+    status: int,
+    body: Any,
+    headers: dict[str, str],
+) -> IdempotencyRecord | None:
+    """Store the first response for ``key``; a concurrent twin that got there first wins."""
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(
+                user=user,
+                key=key,
+                method=method,
+                path=path,
+                request_hash=request_hash,
+                response_status=status,
+                response_body=body,
+                response_headers=headers,
+            )
+    except IntegrityError:
+        # Another request with the same key was recorded first: its response is the answer.
+        return None
+
+
+@transaction.atomic
+def import_job_create(
+    *,
+    actor: User,
+    institution: Institution,
+    kind: str,
+    content_type: str,
+    payload: bytes,
+    total_rows: int | None = None,
+) -> ImportJob:
+    """Store an upload and queue it for a worker (after commit)."""
+    from .tasks import import_job_run_task
+
+    job = ImportJob(
+        institution=institution,
+        created_by=actor,
+        kind=kind,
+        content_type=content_type,
+        total_rows=total_rows,
+    )
+    extension = {"text/csv": "csv", "application/x-ndjson": "ndjson"}.get(content_type, "json")
+    job.file.save(f"{kind}.{extension}", ContentFile(payload), save=False)
+    job.full_clean()
+    job.save()
+    import_job_run_task.delay_on_commit(job.pk)
+    return job
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """Validate and apply one pending import job, all or nothing; safe to run twice.
+
+    The compare-and-set from pending to running makes a repeated delivery a no-op.
+    """
+    from .bulk import BulkRejected, bulk_apply, parse_payload
+
+    taken = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now()
+    )
+    if not taken:
+        return None
+    job = ImportJob.objects.select_related("institution", "created_by").get(pk=job_id)
+
+    def progress(done: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(processed_rows=done)
+
+    try:
+        with job.file.open("rb") as handle:
+            rows = parse_payload(handle.read(), content_type=job.content_type)
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=len(rows))
+        report = bulk_apply(
+            kind=job.kind,
+            actor=job.created_by,
+            institution=job.institution,
+            rows=rows,
+            progress=progress,
+        )
+    except BulkRejected as rejected:
+        job.status = ImportJob.Status.FAILED
+        job.errors = rejected.errors
+        job.report = {"applied": False, "error_count": len(rejected.errors)}
+    else:
+        job.status = ImportJob.Status.SUCCEEDED
+        job.report = {"applied": True, **report}
+        job.processed_rows = report.get("rows", 0)
+    job.finished_at = timezone.now()
+    job.save(
+        update_fields=["status", "errors", "report", "processed_rows", "finished_at", "updated_at"]
+    )
+    return job
+
+
+@transaction.atomic
+def contract_with_schedule_create(
+    *,
+    actor: User,
+    institution: Institution,
+    data: dict[str, Any],
+    instalments: list[dict[str, Any]],
+) -> Any:
+    """One contract through ``institutions.services.contract_create`` (every contract rule runs),
+    then its schedule, in one transaction."""
+    from django.core.exceptions import ValidationError
+
+    from institutions.models import Instalment
+    from institutions.services import contract_create
+
+    contract = contract_create(actor=actor, institution=institution, data=data)
+    built = []
+    errors: dict[str, list[str]] = {}
+    for index, item in enumerate(instalments):
+        instalment = Instalment(contract=contract, **item)
+        try:
+            instalment.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors.setdefault(f"instalments[{index}].{field}", []).extend(messages)
+        built.append(instalment)
+    numbers = [instalment.number for instalment in built]
+    if len(numbers) != len(set(numbers)):
+        errors.setdefault("instalments", []).append(
+            _("Each instalment number may appear only once.")
+        )
+    if errors:
+        raise ValidationError(errors)
+    Instalment.objects.bulk_create(built)
+    return contract

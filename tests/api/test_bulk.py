@@ -1,0 +1,211 @@
+"""Bulk ingest of contracts with schedules: JSON array, NDJSON, CSV; all or nothing with row
+errors; upsert by external id; large payloads become an import job run by a worker."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from institutions.models import FinancingContract, Instalment
+from partners.models import ImportJob
+
+from .payloads import contract_row
+
+pytestmark = pytest.mark.django_db
+
+BULK = "/api/v1/contracts/bulk/"
+
+
+def _post(client, rows, content_type="application/json", **extra):
+    if content_type == "application/json":
+        body = json.dumps(rows)
+    elif content_type == "application/x-ndjson":
+        body = "\n".join(json.dumps(row) for row in rows)
+    else:
+        body = rows
+    return client.post(BULK, data=body, content_type=content_type, **extra)
+
+
+def test_json_array_is_applied(api, token, references) -> None:
+    response = _post(api(token), [contract_row("K1"), contract_row("K2")])
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"rows": 2, "created": 2, "updated": 0, "instalments": 4}
+    assert FinancingContract.objects.count() == 2
+    assert set(FinancingContract.objects.values_list("contract_type", flat=True)) == {"murabaha"}
+    assert Instalment.objects.count() == 4
+
+
+def test_resending_updates_never_duplicates(api, token, references) -> None:
+    client = api(token)
+    _post(client, [contract_row("K1")])
+    contract = FinancingContract.objects.get()
+    Instalment.objects.filter(contract=contract, number=1).update(principal_paid="100.00")
+    changed = contract_row("K1", purpose="tractor")
+    changed["instalments"] = changed["instalments"][:1]
+    response = _post(client, [changed])
+    assert response.status_code == 200, response.json()
+    assert response.json()["updated"] == 1
+    assert FinancingContract.objects.count() == 1
+    contract.refresh_from_db()
+    assert contract.purpose == "tractor"
+    # The shorter schedule dropped instalment 2; instalment 1 kept what was paid.
+    assert list(Instalment.objects.values_list("number", "principal_paid")) == [(1, 100)]
+
+
+def test_ndjson(api, token, references) -> None:
+    response = _post(api(token), [contract_row("K1")], "application/x-ndjson")
+    assert response.status_code == 200, response.json()
+    assert FinancingContract.objects.count() == 1
+
+
+def test_csv_one_line_per_instalment(api, token, references) -> None:
+    header = (
+        "external_id,branch,client,product,contract_date,disbursement_date,maturity_date,"
+        "financed_amount,profit_amount,sale_price,instalment_number,instalment_due_date,"
+        "instalment_principal_due,instalment_profit_due"
+    )
+    common = "B1,C1,MUR,2024-01-10,2024-01-10,2024-12-10,10000.00,1000.00,11000.00"
+    body = "\n".join(
+        [
+            header,
+            f"K1,{common},1,2024-06-10,5000.00,500.00",
+            f"K1,{common},2,2024-12-10,5000.00,500.00",
+            f"K2,{common},1,2024-12-10,10000.00,1000.00",
+        ]
+    )
+    response = _post(api(token), body, "text/csv")
+    assert response.status_code == 200, response.json()
+    assert response.json()["instalments"] == 3
+    assert FinancingContract.objects.get(external_id="K1").instalments.count() == 2
+
+
+def test_all_or_nothing_with_errors_per_row(api, token, references) -> None:
+    rows = [
+        contract_row("K1"),
+        contract_row("K2", branch="NOPE", maturity_date="2023-01-01"),
+        contract_row("K3", financed_amount="abc"),
+        contract_row("K1"),
+    ]
+    rows[0]["instalments"][1]["due_date"] = "tomorrow"
+    response = _post(api(token), rows)
+    assert response.status_code == 400
+    errors = {(e.get("row"), e["field"], e["code"]) for e in response.json()["errors"]}
+    assert errors == {
+        (1, "instalments[1].due_date", "invalid_date"),
+        (2, "branch", "unknown_reference"),
+        (2, "maturity_date", "date_order"),
+        (3, "financed_amount", "invalid_decimal"),
+        (4, "external_id", "duplicate"),
+    }
+    assert all(e["message"] for e in response.json()["errors"])
+    assert FinancingContract.objects.count() == 0
+
+
+def test_bulk_runs_the_registered_contract_rules(api, token, references, monkeypatch) -> None:
+    from institutions import contract_rules
+    from institutions.contract_rules import ContractViolation
+
+    def no_big_tickets(contract):
+        if contract.financed_amount > 50000:
+            yield ContractViolation("too_big", "financed_amount", "Too big.", blocking=True)
+
+    monkeypatch.setattr(contract_rules, "_rules", [*contract_rules._rules, no_big_tickets])
+    row = contract_row("K9", financed_amount="60000.00", sale_price="61000.00")
+    response = _post(api(token), [contract_row("K1"), row])
+    assert response.status_code == 400
+    assert {"row": 2, "field": "financed_amount", "code": "too_big"}.items() <= response.json()[
+        "errors"
+    ][0].items()
+    assert FinancingContract.objects.count() == 0
+
+
+def test_unknown_columns_and_parse_errors(api, token, references) -> None:
+    response = _post(api(token), [contract_row("K1", colour="red")])
+    assert response.json()["errors"][0]["code"] == "unknown_field"
+    response = api(token).post(BULK, data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "parse_error"
+
+
+def test_bulk_tenancy_references_are_per_institution(api, other_token, references) -> None:
+    response = _post(api(other_token), [contract_row("K1")])
+    assert response.status_code == 400
+    assert {e["field"] for e in response.json()["errors"]} == {"branch", "client", "product"}
+
+
+def test_read_only_token_cannot_bulk(api, read_token, references) -> None:
+    assert _post(api(read_token), [contract_row("K1")]).status_code == 403
+
+
+def test_large_payload_becomes_an_import_job(
+    api,
+    token,
+    references,
+    settings,
+    django_capture_on_commit_callbacks,
+) -> None:
+    settings.MFME_API_BULK_SYNC_MAX_ROWS = 2
+    rows = [contract_row(f"K{n}") for n in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(api(token), rows, HTTP_IDEMPOTENCY_KEY="job-1")
+    assert response.status_code == 202, response.json()
+    assert response["Location"] == response.json()["job"]
+    job = api(token).get(response.json()["job"]).json()
+    assert job["status"] == "succeeded"
+    assert job["processed_rows"] == 3
+    assert job["report"]["created"] == 3
+    assert FinancingContract.objects.count() == 3
+    # The same upload again is the same job, not a second one.
+    again = _post(api(token), rows, HTTP_IDEMPOTENCY_KEY="job-1")
+    assert again.json()["id"] == response.json()["id"]
+    assert ImportJob.objects.count() == 1
+
+
+def test_failed_import_job_reports_row_errors(
+    api,
+    token,
+    references,
+    settings,
+    django_capture_on_commit_callbacks,
+) -> None:
+    settings.MFME_API_BULK_SYNC_MAX_ROWS = 1
+    rows = [contract_row("K1"), contract_row("K2", client="NOPE")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(api(token), rows)
+    job = api(token).get(response.json()["job"]).json()
+    assert job["status"] == "failed"
+    assert job["errors"][0]["row"] == 2
+    assert FinancingContract.objects.count() == 0
+
+
+def test_import_job_of_another_institution_is_404(
+    api,
+    token,
+    other_token,
+    references,
+    settings,
+    django_capture_on_commit_callbacks,
+) -> None:
+    settings.MFME_API_BULK_SYNC_MAX_ROWS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(api(token), [contract_row("K1")])
+    assert api(other_token).get(response.json()["job"]).status_code == 404
+
+
+def test_absent_columns_take_the_model_defaults(api, token, references) -> None:
+    row = contract_row("K1")
+    row.pop("instalments")
+    assert _post(api(token), [row]).status_code == 200
+    contract = FinancingContract.objects.get()
+    assert contract.status == "active"
+    assert contract.cycle_number == 1
+    assert contract.wakala_used is False
+    assert contract.commodity == ""
+
+
+def test_empty_body_and_all_empty_columns_are_400_not_500(api, token, references) -> None:
+    assert api(token).post(BULK, content_type="application/json").status_code == 400
+    response = _post(api(token), [{"external_id": None, "purpose": None}])
+    assert response.status_code == 400
+    assert {e["code"] for e in response.json()["errors"]} == {"required"}

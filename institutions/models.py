@@ -681,6 +681,14 @@ class FinancingContract(TimeStampedModel):
     client_profit_share = models.DecimalField(
         _("client's profit share (%)"), null=True, blank=True, **PERCENT
     )
+    institution_loss_share = models.DecimalField(
+        _("institution's loss share (%)"),
+        null=True,
+        blank=True,
+        help_text=_("Must equal its share of the capital (guide table 2, musharaka item 20)."),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        **PERCENT,
+    )
     expected_roi = models.DecimalField(
         _("expected annual return on investment (%)"),
         null=True,

@@ -38,7 +38,7 @@ IJA-RENT-BEFORE-DELIVERY B rent starting before delivery or the contract date   
 IJA-ADVANCE-RENT       W advance rent taken before delivery (minor)                 I 19, 20
 EQU-LUMP-SUM-PROFIT    B musharaka/mudaraba profit fixed as a rate on capital       Mu 19, Md 17
 EQU-PROFIT-RATIO       W a profit share of 0 % or 100 % (major)                     Mu 17, Md 14
-EQU-LOSS-SHARE         B loss share not proportional to capital (dormant, below)    Mu 20, DM 11
+EQU-LOSS-SHARE         B loss share not proportional to capital                     Mu 20, DM 11
 EQU-CAPITAL-UNKNOWN    W partner's capital not recorded (major)                     Mu 14, DM 11
 RES-DEBT-RAISED        B a change that raises the amount owed (updates)             D9
 PRODUCT-NOT-APPROVED   B product not approved by the Shariah board (new contracts)
@@ -51,9 +51,8 @@ What the rules do not decide, and why:
 
 * Missing evidence (a murabaha without an ownership date, an ijara without a delivery date) is
   not a rule violation: the rules judge the data present, and the table 2 audit checks evidence.
-* Loss shares (``EQU-LOSS-SHARE``) need the agreed loss share of each partner, which
-  ``FinancingContract`` does not hold yet; the rule reads ``institution_loss_share`` when the
-  column exists and is dormant until then.
+* Loss shares (``EQU-LOSS-SHARE``) are judged when the contract records the institution's agreed
+  loss share (``institution_loss_share``); a contract without it has nothing to judge.
 * Late-payment amounts recognised as income are a statement matter (DECISIONS D11):
   :func:`late_payment_income_violations` checks a quarter's statement against the charges
   collected. A rescheduling that raises the debt is refused by the database constraint
@@ -436,7 +435,7 @@ LOSS_SHARE_TOLERANCE = Decimal("0.01")
 
 
 def _loss_share_not_proportional(contract: FinancingContract, context: RuleContext) -> list[Hit]:
-    loss_share = getattr(contract, "institution_loss_share", None)
+    loss_share = contract.institution_loss_share
     if loss_share is None or contract.client_capital is None:
         return []
     expected = capital_share(contract.financed_amount, contract.client_capital)

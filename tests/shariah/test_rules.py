@@ -511,7 +511,7 @@ def test_product_approval_is_not_checked_again_on_updates(
     assert codes == ["PRODUCT-NOT-APPROVED"]
 
 
-# --- Loss shares (dormant until the contract holds the agreed loss share) ---------------------
+# --- Loss shares -----------------------------------------------------------------------------
 
 
 def test_loss_share_rule_compares_the_agreed_loss_share_with_the_capital_share() -> None:
@@ -522,9 +522,9 @@ def test_loss_share_rule_compares_the_agreed_loss_share_with_the_capital_share()
         annual_profit_rate=None,
     )
     assert evaluate(contract, stage=Stage.CREATE) == []  # no loss share recorded: nothing to judge
-    contract.institution_loss_share = Decimal("60")  # type: ignore[attr-defined]
+    contract.institution_loss_share = Decimal("60")
     assert evaluate(contract, stage=Stage.CREATE) == []
-    contract.institution_loss_share = Decimal("40")  # type: ignore[attr-defined]
+    contract.institution_loss_share = Decimal("40")
     (violation,) = evaluate(contract, stage=Stage.CREATE)
     assert (violation.code, violation.field, violation.blocking) == (
         "EQU-LOSS-SHARE",

@@ -211,3 +211,39 @@ def test_an_audit_needs_the_checklist_and_access(
             auditor_role="auditor",
             contract_types=["istisna"],
         )
+
+
+def test_loss_share_not_proportional_to_capital_is_refused_by_contract_create(
+    institution, staff
+) -> None:
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from institutions.models import FinancingContract
+    from institutions.services import contract_create
+    from tests.factories import BranchFactory, ClientFactory, FinancingProductFactory
+
+    branch = BranchFactory(institution=institution)
+    data = {
+        "branch": branch,
+        "client": ClientFactory(institution=institution, branch=branch),
+        "product": FinancingProductFactory(institution=institution, contract_type="musharaka"),
+        "external_id": "MSH-1",
+        "contract_date": datetime.date(2025, 1, 10),
+        "disbursement_date": datetime.date(2025, 1, 10),
+        "maturity_date": datetime.date(2026, 1, 10),
+        "financed_amount": Decimal("6000"),
+        "client_capital": Decimal("4000"),
+        "institution_profit_share": Decimal("50"),
+        "client_profit_share": Decimal("50"),
+        "institution_loss_share": Decimal("40"),  # capital share is 60 %
+    }
+    with pytest.raises(ValidationError) as error:
+        contract_create(actor=staff, institution=institution, data=data)
+    assert "institution_loss_share" in error.value.message_dict
+    assert not FinancingContract.objects.filter(external_id="MSH-1").exists()
+    contract = contract_create(
+        actor=staff, institution=institution, data={**data, "institution_loss_share": Decimal(60)}
+    )
+    assert contract.institution_loss_share == Decimal(60)

@@ -221,18 +221,16 @@ WITH flows AS (
          CASE WHEN c.disbursement_date > %(window_start)s THEN c.financed_amount ELSE 0 END
            AS disbursed,
          CASE WHEN c.disbursement_date > %(window_start)s THEN 1 ELSE 0 END AS number_disbursed,
-         COALESCE((
-           SELECT w.principal_amount FROM {names["writeoff"]} w
-           WHERE w.contract_id = c.id AND w.date > %(window_start)s AND w.date <= %(as_of)s
-         ), 0) AS written_off
+         COALESCE(w.principal_amount, 0) AS written_off
   FROM {names["contract"]} c
   JOIN {names["client"]} cl ON cl.id = c.client_id
+  -- A LEFT JOIN, not OR EXISTS: PostgreSQL misestimated that filter 4x and walked contracts in
+  -- client order (random heap reads); this halves the statement on 1M contracts (bench/).
+  LEFT JOIN {names["writeoff"]} w
+    ON w.contract_id = c.id AND w.date > %(window_start)s AND w.date <= %(as_of)s
   WHERE c.institution_id = %(institution_id)s
     AND c.disbursement_date <= %(as_of)s
-    AND (c.disbursement_date > %(window_start)s OR EXISTS (
-      SELECT 1 FROM {names["writeoff"]} w
-      WHERE w.contract_id = c.id AND w.date > %(window_start)s AND w.date <= %(as_of)s
-    ))
+    AND (c.disbursement_date > %(window_start)s OR w.contract_id IS NOT NULL)
 )
 {rollups}
 """

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
@@ -83,3 +83,18 @@ def client_for(db: None) -> Callable[[User], Client]:
         return client
 
     return make
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Run tasks in this process even when REDIS_URL points at a real worker (CI): the worker
+    uses the real database, not the test's. The worker path itself is exercised by .ci/run's
+    demo step, end to end."""
+    from mfme.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous

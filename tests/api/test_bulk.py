@@ -138,6 +138,7 @@ def test_read_only_token_cannot_bulk(api, read_token, references) -> None:
     assert _post(api(read_token), [contract_row("K1")]).status_code == 403
 
 
+@pytest.mark.usefixtures("eager_celery")
 def test_large_payload_becomes_an_import_job(
     api,
     token,
@@ -162,6 +163,7 @@ def test_large_payload_becomes_an_import_job(
     assert ImportJob.objects.count() == 1
 
 
+@pytest.mark.usefixtures("eager_celery")
 def test_failed_import_job_reports_row_errors(
     api,
     token,

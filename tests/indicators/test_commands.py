@@ -19,6 +19,7 @@ def test_catalogue_load_is_idempotent() -> None:
     assert Indicator.objects.get(code="PAR30").name_ar
 
 
+@pytest.mark.usefixtures("eager_celery")
 def test_compute_one_quarter_then_only_missing(institution) -> None:
     q1 = ReportingPeriodFactory(institution=institution, year=2026, quarter=1)
     q2 = ReportingPeriodFactory(institution=institution, year=2026, quarter=2)

@@ -80,6 +80,18 @@ def api_client_touch(*, client: ApiClient) -> None:
         client.last_used_at = now
 
 
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL's jsonb cannot hold U+0000, which an error may echo from a hostile request
+    (e.g. an unknown field name): the stored replay carries U+FFFD in its place."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
 def idempotency_record_save(
     *,
     user: User,
@@ -101,7 +113,7 @@ def idempotency_record_save(
                 path=path,
                 request_hash=request_hash,
                 response_status=status,
-                response_body=body,
+                response_body=_without_nul(body),
                 response_headers=headers,
             )
     except IntegrityError:

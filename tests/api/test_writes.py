@@ -163,3 +163,13 @@ def test_oversized_body_is_413(api, token, settings) -> None:
     response = api(token).post("/api/v1/contracts/", contract_row(), format="json")
     assert response.status_code == 413
     assert response.json()["errors"][0]["code"] == "request_too_large"
+
+
+def test_an_error_echoing_a_nul_character_is_still_replayable(api, token, references) -> None:
+    """Found by schemathesis on PostgreSQL: jsonb cannot store U+0000, which an error about an
+    unknown field name echoes back; the replay stores U+FFFD instead of failing with a 500."""
+    body = {**contract_row("NUL"), "\x00odd": "x"}
+    first = api(token).post("/api/v1/contracts/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-nul")
+    again = api(token).post("/api/v1/contracts/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-nul")
+    assert first.status_code == again.status_code < 500
+    assert IdempotencyRecord.objects.filter(key="k-nul").count() == 1

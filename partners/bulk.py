@@ -150,6 +150,17 @@ def _parse_ndjson(text: str) -> list[dict[str, Any]]:
 
 
 def _parse_csv(text: str) -> list[dict[str, Any]]:
+    try:
+        return _parse_csv_rows(text)
+    except csv.Error as error:
+        # A malformed file (e.g. a bare carriage return inside an unquoted field) is the
+        # partner's error (400 with a parse_error), never a server error.
+        raise BulkRejected(
+            [_error("parse_error", _("This CSV line cannot be read."), row=None, field=None)]
+        ) from error
+
+
+def _parse_csv_rows(text: str) -> list[dict[str, Any]]:
     """One line per contract, or one line per instalment with the contract's columns repeated
     and ``instalment_number``, ``instalment_due_date``, … columns; lines of one contract are
     grouped by ``external_id`` and the contract's row is its first line."""

@@ -211,3 +211,10 @@ def test_empty_body_and_all_empty_columns_are_400_not_500(api, token, references
     response = _post(api(token), [{"external_id": None, "purpose": None}])
     assert response.status_code == 400
     assert {e["code"] for e in response.json()["errors"]} == {"required"}
+
+
+def test_malformed_csv_is_a_400_not_a_500(api, token, references) -> None:
+    """Found by schemathesis: a bare carriage return inside an unquoted field."""
+    response = _post(api(token), "external_id,branch\nA\rB,x\n", "text/csv")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "parse_error"

@@ -13,6 +13,10 @@ urlpatterns = [
     # Before institutions: its periods/<id>/<action>/ would otherwise catch periods/<id>/indicators/.
     path("", include("indicators.urls")),
     path("", include("shariah.urls")),
+    # Also before institutions.urls, for the same reason; one module per area of the UI.
+    path("", include("institutions.urls_return")),
+    path("", include("institutions.urls_import")),
+    path("", include("institutions.urls_contracts")),
     path("", include("institutions.urls")),
 ]
 

@@ -357,6 +357,88 @@ class PeriodTransition(models.Model):
         return f"{self.period}: {self.from_status} → {self.to_status}"
 
 
+class ReturnSection(models.TextChoices):
+    """The sections of a quarterly return, as the guide groups its data needs (guide-part4 §7).
+    Drafts are autosaved and review comments are written per section."""
+
+    BALANCE_SHEET = "balance_sheet", _("Balance sheet")
+    INCOME_STATEMENT = "income_statement", _("Income statement")
+    STAFFING = "staffing", _("Staffing and outreach")
+    PORTFOLIO_SUMMARY = "portfolio_summary", _("Portfolio summary")
+    CONTRACTS = "contracts", _("Contracts and repayments")
+    GENERAL = "general", _("General")
+
+
+class ReviewComment(models.Model):
+    """An analyst's comment on one section of a quarter, given with a review step (typically a
+    return for revision), shown to the institution next to that section and in the timeline."""
+
+    transition = models.ForeignKey(
+        PeriodTransition,
+        models.CASCADE,
+        related_name="comments",
+        verbose_name=_("review step"),
+    )
+    section = models.CharField(_("section"), max_length=32, choices=ReturnSection.choices)
+    comment = models.TextField(_("comment"))
+
+    class Meta:
+        verbose_name = _("review comment")
+        verbose_name_plural = _("review comments")
+        ordering = ["transition", "section"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transition", "section"],
+                name="institutions_reviewcomment_one_per_section",
+                violation_error_message=_("There is already a comment on this section."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(comment=""),
+                name="institutions_reviewcomment_not_empty",
+                violation_error_message=_("A review comment cannot be empty."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transition_id} {self.section}"
+
+
+class ReturnDraft(models.Model):
+    """What a user has typed into one section of a quarter's return and not yet saved: autosaved
+    as they type, restored when they come back, discarded once the section is saved. The values
+    are raw form input (strings, possibly invalid): validation happens when the section is saved."""
+
+    period = models.ForeignKey(
+        ReportingPeriod,
+        models.CASCADE,
+        related_name="return_drafts",
+        verbose_name=_("reporting period"),
+    )
+    section = models.CharField(_("section"), max_length=32, choices=ReturnSection.choices)
+    data = models.JSONField(_("values"), default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("return draft")
+        verbose_name_plural = _("return drafts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "section"],
+                name="institutions_returndraft_one_per_section",
+                violation_error_message=_("This section already has a draft."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_id} {self.section}"
+
+
 # --------------------------------------------------------------------------------------------
 # Clients
 # --------------------------------------------------------------------------------------------
@@ -940,6 +1022,7 @@ class Restructuring(TimeStampedModel):
         related_name="restructurings",
         verbose_name=_("contract"),
     )
+    external_id = models.CharField(_("rescheduling reference"), max_length=64, blank=True)
     date = models.DateField(_("date"))
     amount_owed_before = models.DecimalField(_("amount owed before"), **MONEY)
     amount_owed_after = models.DecimalField(_("amount owed after"), **MONEY)
@@ -960,6 +1043,14 @@ class Restructuring(TimeStampedModel):
                 name="institutions_restructuring_does_not_raise_debt",
                 violation_error_message=_(
                     "A rescheduling cannot increase the amount owed or add profit."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "external_id"],
+                condition=~Q(external_id=""),
+                name="institutions_restructuring_unique_reference",
+                violation_error_message=_(
+                    "This contract already has a rescheduling with this reference."
                 ),
             ),
         ]

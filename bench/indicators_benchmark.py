@@ -584,6 +584,7 @@ def load_portfolio(url: str, portfolio: synth.Portfolio, setup: dict[str, Any]) 
             len(p.restructurings["contract"]),
             {
                 "contract_id": contract_id[p.restructurings["contract"]],
+                "external_id": "",
                 "date": Day(p.restructurings["date"]),
                 "amount_owed_before": Fixed(p.restructurings["before"]),
                 "amount_owed_after": Fixed(p.restructurings["after"]),

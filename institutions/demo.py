@@ -1807,6 +1807,7 @@ def build_book(
     restructurings = pd.DataFrame(
         {
             "contract": rescheduled,
+            "external_id": "",
             "date": reschedule_date[rescheduled],
             "amount_owed_before": owed_by_date,
             "amount_owed_after": owed_by_date,

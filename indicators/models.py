@@ -214,6 +214,20 @@ class PortfolioSnapshot(models.Model):
         return self.segment_value
 
 
+#: What a reason code (D4) means, as users read it next to a value that could not be computed.
+REASON_TEXTS = {
+    "zero_denominator": _("Not computable: the denominator is zero."),
+    "missing_opening_balance": _(
+        "Not computable: the opening balance (the previous quarter's figures) is missing."
+    ),
+    "missing_data": _("Not computable: data this indicator needs was not reported."),
+    "not_applicable": _("Not applicable to this institution or period."),
+    "no_contracts": _("No contract was concluded in the quarter."),
+    "no_audit": _("No Shariah audit was recorded for the quarter."),
+    "none": _("The audit has no applicable answer yet."),
+}
+
+
 class IndicatorValue(models.Model):
     """One computed value: numerator, denominator, convention and averaging points are kept with
     it (DECISIONS D3); a value that cannot be computed is NULL with a reason (D4)."""
@@ -275,6 +289,13 @@ class IndicatorValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} {self.indicator_id} {self.variant} {self.basis}"
+
+    @property
+    def reason_display(self) -> str:
+        """Why there is no value, in the reader's language. The stored ``reason`` is the engine's
+        detailed English note (for logs and the admin); users see the translated reason code."""
+        text = REASON_TEXTS.get(self.reason_code)
+        return str(text) if text is not None else self.reason
 
 
 class DataQualityFinding(models.Model):

@@ -46,6 +46,8 @@ _COLLECT = """
 
 #: Latin words an Arabic interface legitimately shows.
 ALWAYS_ALLOWED = {"mfme", "Excel", "xlsx", "csv", "IsDB", "Shariah", "API"}
+#: The language switcher names each language in itself.
+ALWAYS_ALLOWED |= {"Français", "English"}
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_./-]*$")
 

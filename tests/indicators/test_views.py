@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
-from indicators.models import IndicatorComputation
+from indicators.models import REASON_TEXTS, IndicatorComputation
 from indicators.services import indicators_compute_now
 from tests.factories import ReportingPeriodFactory, StaffingSnapshotFactory
 
@@ -35,7 +37,11 @@ def test_french_numbers_and_missing_values_explained(computed, analyst, client_f
     html = browser.get(reverse("period_indicators", args=[computed.pk]) + "?basis=ttm").content
     html = html.decode()
     assert 'lang="fr"' in html
-    assert "Income statements are missing" in html  # the reason behind a TTM value shown as n/c
+    # The reason behind a TTM value shown as n/c, in French (the engine's English note is not shown).
+    with translation.override("fr"):
+        expected = escape(str(REASON_TEXTS["missing_data"]))
+    assert expected in html
+    assert "Income statements are missing" not in html
 
 
 def test_other_institutions_quarter_is_404(computed, other_staff, auditor, client_for) -> None:

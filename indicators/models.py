@@ -333,6 +333,13 @@ class DataQualityFinding(models.Model):
     def __str__(self) -> str:
         return f"{self.period} {self.code}"
 
+    @property
+    def message_display(self) -> str:
+        """The finding in the reader's language (``message`` is the stored English text)."""
+        from .messages import finding_message
+
+        return finding_message(code=self.code, params=self.params or {}, fallback=self.message)
+
 
 class Alert(models.Model):
     """A benchmark alert on a quarter (guide ch.5 benchmarks: OSS, ROA, OER trend, D/E, spread)."""
@@ -364,6 +371,15 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} {self.code}"
+
+    @property
+    def message_display(self) -> str:
+        """The alert in the reader's language (``message`` is the stored English text)."""
+        from .messages import alert_message
+
+        return alert_message(
+            code=self.code, value=self.value, threshold=self.threshold, fallback=self.message
+        )
 
 
 class QuarterIndicators(ReportingPeriod):

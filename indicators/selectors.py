@@ -365,3 +365,178 @@ def periods_to_compute(
     if institution_codes is not None:
         queryset = queryset.filter(institution__code__in=list(institution_codes))
     return queryset.order_by("institution__code", "year", "quarter")
+
+
+# --- The institution page: headline indicators and their last eight quarters ------------------
+
+#: The headline indicators of the institution page, in order: portfolio quality, sustainability,
+#: profitability, efficiency and yield (table 16's most read rows, guide part 4 §5).
+HEADLINE_INDICATORS = (
+    "PAR30",
+    "F15_OSS",
+    "F14_ROA",
+    "F4_OPERATING_EXPENSE",
+    "F12A_PORTFOLIO_YIELD",
+)
+#: The column a card shows when an indicator has two: the Islamic one, the guide's reference.
+VARIANT_PREFERENCE = ("islamic", "both", "conventional")
+#: How many quarters the charts cover.
+HISTORY_QUARTERS = 8
+
+
+@dataclass(frozen=True)
+class HeadlineValue:
+    """One card: the latest quarter's value, the previous quarter's, and how to read them."""
+
+    code: str
+    name: str
+    unit: str
+    direction: str  # the catalogue's: higher_better, lower_better, neutral
+    value: Decimal | None
+    previous: Decimal | None
+    reason: str  # why the latest value is missing, in the reader's language
+
+
+@dataclass(frozen=True)
+class QuarterFigures:
+    """The charted figures of one calendar quarter (``None`` when not computed)."""
+
+    year: int
+    quarter: int
+    period: ReportingPeriod | None
+    outstanding: Decimal | None
+    par30: Decimal | None
+
+
+@dataclass(frozen=True)
+class InstitutionIndicatorOverview:
+    latest: ReportingPeriod | None
+    previous: ReportingPeriod | None
+    headlines: list[HeadlineValue]
+    quarters: list[QuarterFigures]  # oldest first, consecutive, ending with ``latest``
+
+
+def _preferred(values: dict[str, IndicatorValue]) -> IndicatorValue | None:
+    return next((values[v] for v in VARIANT_PREFERENCE if v in values), None)
+
+
+def institution_indicator_overview(
+    *, user: User, institution_id: object, today: datetime.date | None = None
+) -> InstitutionIndicatorOverview:
+    """The latest computed quarter's headline indicators with the previous quarter's values,
+    and outstanding portfolio and PAR30 over the last eight quarters, for the institution page.
+
+    The latest quarter is the most recent one with computed values that has ended by ``today``
+    (a quarter still running has no final figures). Out of scope → 404. Five queries.
+    """
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from indicators.models import Indicator
+    from institutions.selectors import institution_get_for_user
+
+    institution = institution_get_for_user(user=user, institution_id=institution_id)
+    today = today or timezone.localdate()
+    computed = list(
+        ReportingPeriod.objects.filter(
+            institution=institution,
+            end_date__lte=today,
+            indicator_values__segment=PortfolioSnapshot.Segment.TOTAL,
+        )
+        .distinct()
+        .order_by("-year", "-quarter")[:HISTORY_QUARTERS]
+    )
+    if not computed:
+        return InstitutionIndicatorOverview(None, None, [], [])
+    latest = computed[0]
+    # The calendar quarters of the window, oldest first (a missing quarter is a gap).
+    index = _quarter_index(latest.year, latest.quarter)
+    window = [divmod(i, 4) for i in range(index - HISTORY_QUARTERS + 1, index + 1)]
+    window = [(year, quarter + 1) for year, quarter in window]
+    by_key = {(period.year, period.quarter): period for period in computed}
+    previous = by_key.get(window[-2])
+    periods = [period for period in computed if (period.year, period.quarter) in set(window)]
+
+    values: dict[tuple[int, str], dict[str, IndicatorValue]] = {}
+    for value in IndicatorValue.objects.filter(
+        period__in=periods,
+        basis=IndicatorValue.Basis.QUARTER,
+        segment=PortfolioSnapshot.Segment.TOTAL,
+        indicator__code__in=HEADLINE_INDICATORS,
+    ).select_related("indicator"):
+        values.setdefault((value.period_id, value.indicator.code), {})[value.variant] = value
+    # The snapshot of the source each quarter was computed from (its latest successful run).
+    sources: dict[int, str] = {}
+    for computation in IndicatorComputation.objects.filter(
+        period__in=periods, status=IndicatorComputation.Status.SUCCEEDED
+    ).order_by("created_at"):
+        sources[computation.period_id] = computation.source
+    snapshots: dict[int, PortfolioSnapshot] = {}
+    for snapshot in PortfolioSnapshot.objects.filter(
+        period__in=periods, segment=PortfolioSnapshot.Segment.TOTAL
+    ):
+        if snapshot.period_id not in snapshots or snapshot.source == sources.get(
+            snapshot.period_id
+        ):
+            snapshots[snapshot.period_id] = snapshot
+
+    def figure(period: ReportingPeriod | None, code: str) -> IndicatorValue | None:
+        return _preferred(values.get((period.pk, code), {})) if period else None
+
+    def amount(value: IndicatorValue | None) -> Decimal | None:
+        return value.value if value is not None else None
+
+    indicators = {i.code: i for i in Indicator.objects.filter(code__in=HEADLINE_INDICATORS)}
+    headlines = []
+    for code in HEADLINE_INDICATORS:
+        indicator = indicators.get(code)
+        if indicator is None:
+            continue
+        current = figure(latest, code)
+        headlines.append(
+            HeadlineValue(
+                code=code,
+                name=indicator.name,
+                unit=indicator.unit,
+                direction=indicator.direction,
+                value=amount(current),
+                previous=amount(figure(previous, code)),
+                reason=current.reason_display if current is not None else "",
+            )
+        )
+    for code, name, unit, attribute in (
+        ("OUTSTANDING", _("Portfolio outstanding"), "currency", "outstanding"),
+        ("ACTIVE_CLIENTS", _("Active clients"), "count", "active_clients"),
+    ):
+        latest_snapshot = snapshots.get(latest.pk)
+        previous_snapshot = snapshots.get(previous.pk) if previous else None
+        headlines.append(
+            HeadlineValue(
+                code=code,
+                name=str(name),
+                unit=unit,
+                # Outreach: a growing portfolio and client base is the aim (guide ch. 3).
+                direction="higher_better",
+                value=_as_decimal(getattr(latest_snapshot, attribute, None)),
+                previous=_as_decimal(getattr(previous_snapshot, attribute, None)),
+                reason="" if latest_snapshot else str(_("Not computed")),
+            )
+        )
+    quarters = []
+    for year, quarter in window:
+        period = by_key.get((year, quarter))
+        snapshot = snapshots.get(period.pk) if period else None
+        quarters.append(
+            QuarterFigures(
+                year=year,
+                quarter=quarter,
+                period=period,
+                outstanding=snapshot.outstanding if snapshot else None,
+                par30=amount(figure(period, "PAR30")),
+            )
+        )
+    return InstitutionIndicatorOverview(latest, previous, headlines, quarters)
+
+
+def _as_decimal(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))

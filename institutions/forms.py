@@ -40,8 +40,24 @@ class InstitutionFilterForm(forms.Form):
 
 
 class ContractFilterForm(forms.Form):
-    """Filters of an institution's contract list."""
+    """Filters of an institution's contract list: free text on the contract number or the
+    client, type, branch, status, and days late (of the oldest instalment due and unpaid on
+    the ``as_of`` date, today unless given; the same definition as the portfolio, D7)."""
 
+    #: Days-late bands: (lowest, highest) days late, ``None`` for open-ended.
+    DAYS_LATE_BANDS: dict[str, tuple[int, int | None]] = {
+        "current": (0, 0),
+        "1-30": (1, 30),
+        "31-90": (31, 90),
+        "over-90": (91, None),
+    }
+
+    q = forms.CharField(
+        label=_("Contract number or client"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
     contract_type = forms.ChoiceField(
         label=_("Contract type"), required=False, choices=[*ANY, *ContractType.choices]
     )
@@ -50,6 +66,23 @@ class ContractFilterForm(forms.Form):
     )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[*ANY, *FinancingContract.Status.choices]
+    )
+    days_late = forms.ChoiceField(
+        label=_("Days late"),
+        required=False,
+        choices=[
+            *ANY,
+            ("current", _("Up to date")),
+            ("1-30", _("1 to 30 days")),
+            ("31-90", _("31 to 90 days")),
+            ("over-90", _("More than 90 days")),
+        ],
+    )
+    as_of = forms.DateField(
+        label=_("Days late on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Today if empty."),
     )
 
     def __init__(self, *args: object, institution: Institution, **kwargs: object):

@@ -32,6 +32,8 @@ from .models import (
     Repayment,
     ReportingPeriod,
     Restructuring,
+    ReturnDraft,
+    ReviewComment,
     StaffingSnapshot,
     WriteOff,
 )
@@ -200,3 +202,28 @@ def reference_data_for(*, country: str, year: int, version: int | None = None) -
             _("No reference data for {country} in {year}.").format(country=country, year=year)
         )
     return found
+
+
+# --- Quarterly return pages -----------------------------------------------------------------
+
+
+def return_draft_get(*, period: ReportingPeriod, section: str) -> ReturnDraft | None:
+    """The autosaved draft of one section of a quarter the caller already fetched in scope."""
+    return ReturnDraft.objects.filter(period=period, section=section).first()
+
+
+def return_draft_sections(*, period: ReportingPeriod) -> set[str]:
+    """The sections of the quarter that have an unsaved draft."""
+    return set(ReturnDraft.objects.filter(period=period).values_list("section", flat=True))
+
+
+def review_comments_for_period(
+    *, period: ReportingPeriod, section: str | None = None
+) -> QuerySet[ReviewComment]:
+    """The analysts' comments per section on a quarter, newest review step first."""
+    queryset = ReviewComment.objects.filter(transition__period=period).select_related(
+        "transition", "transition__actor"
+    )
+    if section is not None:
+        queryset = queryset.filter(section=section)
+    return queryset.order_by("-transition__created_at", "-transition_id", "section")

@@ -6,6 +6,7 @@ write through the services (a refused action is a 403, an invalid one a message)
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,25 +16,29 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Model, Sum
+from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services
+from . import selectors, services, services_return
 from .forms import ContractFilterForm, InstitutionFilterForm
 from .models import (
     ContractType,
     FinancialStatement,
     FinancingContract,
+    Instalment,
     Institution,
     PortfolioSummaryLine,
     ReportingPeriod,
+    ReturnSection,
     StaffingSnapshot,
 )
 
@@ -168,6 +173,8 @@ class PeriodAction:
     needs_reason: bool = False
     done: Promise = _("Done.")
     style: str = "primary"
+    #: Offers a comment box per section of the return (``ReviewComment``).
+    with_comments: bool = False
 
 
 PERIOD_ACTIONS: dict[str, PeriodAction] = {
@@ -188,10 +195,11 @@ PERIOD_ACTIONS: dict[str, PeriodAction] = {
         PeriodAction(
             name="return",
             label=_("Return for revision"),
-            service=services.period_return,
+            service=services_return.period_return_with_comments,
             needs_reason=True,
             done=_("The quarter was returned to the institution."),
             style="secondary",
+            with_comments=True,
         ),
         PeriodAction(
             name="lock",
@@ -350,6 +358,38 @@ def _portfolio_summary(
     return headers, rows
 
 
+#: The indicators shown next to the return on the quarter page (the full table is one click away).
+KEY_INDICATORS = (
+    "PAR30",
+    "F3_WRITE_OFF",
+    "F4_OPERATING_EXPENSE",
+    "F8_DEBT_TO_EQUITY",
+    "F11_LIQUIDITY",
+    "F12A_PORTFOLIO_YIELD",
+    "F14_ROA",
+    "F15_OSS",
+)
+
+
+def _key_indicators(period: ReportingPeriod) -> list[Any]:
+    """The quarter's key indicators, one value each (Islamic form where there are two).
+
+    Read through the reverse relation the indicators app declares on the period: institutions
+    cannot import the apps above it (STYLE rule 3), but may follow their foreign keys."""
+    values = period.indicator_values.filter(  # type: ignore[attr-defined]
+        basis="quarter", segment="total", indicator__code__in=KEY_INDICATORS
+    ).select_related("indicator")
+    chosen: dict[str, Any] = {}
+    preference = {"islamic": 0, "both": 1, "conventional": 2}
+    for value in values:
+        code = value.indicator.code
+        if code not in chosen or preference.get(value.variant, 3) < preference.get(
+            chosen[code].variant, 3
+        ):
+            chosen[code] = value
+    return [chosen[code] for code in KEY_INDICATORS if code in chosen]
+
+
 @require_GET
 @login_required
 def period_detail(request: HttpRequest, period_id: int) -> HttpResponse:
@@ -359,22 +399,50 @@ def period_detail(request: HttpRequest, period_id: int) -> HttpResponse:
     staffing: StaffingSnapshot | None = _related_or_none(period, "staffing")
     portfolio_lines = list(period.portfolio_summary.all())
     portfolio_headers, portfolio_rows = _portfolio_summary(portfolio_lines)
+    actions = [
+        PERIOD_ACTIONS[name] for name in selectors.period_actions_for_user(user=user, period=period)
+    ]
+    can_enter = services_return.return_user_can_enter(user=user, period=period)
+    drafts = selectors.return_draft_sections(period=period) if can_enter else set()
+    comments: dict[str, list[Any]] = {}
+    for comment in selectors.review_comments_for_period(period=period):
+        comments.setdefault(comment.section, []).append(comment)
     return render(
         request,
         "institutions/period_detail.html",
         {
             "period": period,
             "institution": period.institution,
-            "timeline": selectors.period_timeline(period=period),
-            "actions": [
-                PERIOD_ACTIONS[name]
-                for name in selectors.period_actions_for_user(user=user, period=period)
-            ],
+            "timeline": selectors.period_timeline(period=period).prefetch_related("comments"),
+            "actions": actions,
             "balance_sheet": _balance_sheet(statement) if statement else None,
             "income_statement": _income_statement(statement) if statement else None,
             "staffing": _lines(staffing, STAFFING_FIELDS) if staffing else None,
             "portfolio_headers": portfolio_headers,
             "portfolio_rows": portfolio_rows if portfolio_lines else None,
+            "can_edit_return": can_enter and period.status in ReportingPeriod.EDITABLE_STATUSES,
+            "return_sections": [
+                {
+                    "section": section,
+                    "label": ReturnSection(section).label,
+                    "has_draft": section in drafts,
+                    "comments": comments.get(section, []),
+                }
+                for section in services_return.EDITABLE_SECTIONS
+            ],
+            "other_comments": [
+                comment
+                for section in (ReturnSection.CONTRACTS, ReturnSection.GENERAL)
+                for comment in comments.get(section, [])
+            ],
+            "commentable_sections": [
+                (section, ReturnSection(section).label)
+                for section in services_return.COMMENTABLE_SECTIONS
+            ],
+            # The review side of the page: what the computation found and the key ratios.
+            "findings": list(period.data_quality_findings.all()),  # type: ignore[attr-defined]
+            "alerts": list(period.indicator_alerts.all()),  # type: ignore[attr-defined]
+            "key_indicators": _key_indicators(period),
         },
     )
 
@@ -383,14 +451,22 @@ def period_detail(request: HttpRequest, period_id: int) -> HttpResponse:
 @login_required
 def period_action(request: HttpRequest, period_id: int, action: str) -> HttpResponse:
     """Run one review action. A user without the right gets a 403 (``PermissionDenied`` from
-    the service); a refused transition or a missing reason comes back as a message."""
+    the service); a refused transition or a missing reason comes back as a message. Returning
+    a quarter also takes an optional comment per section (``comment_<section>`` fields)."""
     try:
         chosen = PERIOD_ACTIONS[action]
     except KeyError as error:
         raise Http404(gettext("Not found.")) from error
     period = selectors.period_get_for_user(user=request.user, period_id=period_id)
     text = request.POST.get("reason", "")
-    arguments = {"reason": text} if chosen.needs_reason else {"comment": text.strip()}
+    arguments: dict[str, Any] = (
+        {"reason": text} if chosen.needs_reason else {"comment": text.strip()}
+    )
+    if chosen.with_comments:
+        arguments["comments"] = {
+            section: request.POST.get(f"comment_{section}", "")
+            for section in services_return.COMMENTABLE_SECTIONS
+        }
     try:
         chosen.service(actor=request.user, period=period, **arguments)
     except ValidationError as error:
@@ -404,6 +480,33 @@ def period_action(request: HttpRequest, period_id: int, action: str) -> HttpResp
 # --- Contracts --------------------------------------------------------------------------------
 
 
+def _contracts_with_days_late(
+    contracts: QuerySet[FinancingContract], *, as_of: datetime.date
+) -> QuerySet[FinancingContract]:
+    """Annotate each contract with the due date of its oldest instalment due by ``as_of`` and
+    not fully paid by then (what ``indicators.portfolio`` counts days late from, D7)."""
+    oldest_unpaid = (
+        Instalment.objects.filter(contract=OuterRef("pk"), due_date__lte=as_of)
+        .filter(Q(paid_date__isnull=True) | Q(paid_date__gt=as_of))
+        .order_by("due_date")
+        .values("due_date")[:1]
+    )
+    return contracts.annotate(oldest_unpaid_due=Subquery(oldest_unpaid))
+
+
+def _filter_days_late(
+    contracts: QuerySet[FinancingContract], *, band: str, as_of: datetime.date
+) -> QuerySet[FinancingContract]:
+    lowest, highest = ContractFilterForm.DAYS_LATE_BANDS[band]
+    if highest == 0:
+        return contracts.filter(Q(oldest_unpaid_due__isnull=True) | Q(oldest_unpaid_due=as_of))
+    # n days late = due n days before as_of: the band is a range of due dates.
+    condition = Q(oldest_unpaid_due__lte=as_of - datetime.timedelta(days=lowest))
+    if highest is not None:
+        condition &= Q(oldest_unpaid_due__gte=as_of - datetime.timedelta(days=highest))
+    return contracts.filter(condition)
+
+
 @require_GET
 @login_required
 def contract_list(request: HttpRequest, code: str) -> HttpResponse:
@@ -411,20 +514,42 @@ def contract_list(request: HttpRequest, code: str) -> HttpResponse:
     institution = selectors.institution_get_by_code_for_user(user=user, code=code)
     form = ContractFilterForm(request.GET or None, institution=institution)
     contracts = selectors.contract_list_for_user(user=user, institution=institution)
+    as_of = timezone.localdate()
     if form.is_valid():
+        as_of = form.cleaned_data["as_of"] or as_of
+    contracts = _contracts_with_days_late(contracts, as_of=as_of)
+    if form.is_valid():
+        if form.cleaned_data["q"].strip():
+            needle = form.cleaned_data["q"].strip()
+            contracts = contracts.filter(
+                Q(external_id__icontains=needle) | Q(client__external_id__icontains=needle)
+            )
         if form.cleaned_data["contract_type"]:
             contracts = contracts.filter(contract_type=form.cleaned_data["contract_type"])
         if form.cleaned_data["branch"]:
             contracts = contracts.filter(branch=form.cleaned_data["branch"])
         if form.cleaned_data["status"]:
             contracts = contracts.filter(status=form.cleaned_data["status"])
+        if form.cleaned_data["days_late"]:
+            contracts = _filter_days_late(
+                contracts, band=form.cleaned_data["days_late"], as_of=as_of
+            )
     page = Paginator(contracts.order_by("external_id", "pk"), CONTRACTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    for contract in page:
+        oldest = contract.oldest_unpaid_due
+        contract.days_late = max((as_of - oldest).days, 0) if oldest else 0
     return render(
         request,
         "institutions/contract_list.html",
-        {"institution": institution, "form": form, "page_obj": page},
+        {
+            "institution": institution,
+            "form": form,
+            "page_obj": page,
+            "as_of": as_of,
+            "can_enter_contracts": user.can_enter_data,
+        },
     )
 
 
@@ -478,6 +603,8 @@ def _contract_terms(contract: FinancingContract) -> list[Line]:
             value = floatformat(value, f"{places}g" if places == 2 else f"-{places}g")
         elif isinstance(value, bool):
             value = gettext("Yes") if value else gettext("No")
+        elif isinstance(value, datetime.date):
+            value = date_format(value, "SHORT_DATE_FORMAT")
         terms.append(Line(_label(FinancingContract, name), value))
     return terms
 
@@ -487,6 +614,12 @@ def _contract_terms(contract: FinancingContract) -> list[Line]:
 def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
     contract = selectors.contract_get_for_user(user=request.user, contract_id=contract_id)
     instalments = list(contract.instalments.all())
+    today = timezone.localdate()
+    # Days late as the portfolio counts them (D7): from the oldest instalment due and unpaid.
+    oldest_unpaid = min(
+        (i.due_date for i in instalments if i.due_date <= today and i.paid_date is None),
+        default=None,
+    )
     totals = {
         name: sum((getattr(instalment, name) for instalment in instalments), Decimal("0"))
         for name in ("principal_due", "profit_due", "principal_paid", "profit_paid")
@@ -504,5 +637,7 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
             "restructurings": contract.restructurings.all(),
             "write_off": _related_or_none(contract, "write_off"),
             "late_payment_charges": contract.late_payment_charges.all(),
+            "can_edit": request.user.can_enter_data,
+            "days_late": (today - oldest_unpaid).days if oldest_unpaid else 0,
         },
     )

@@ -48,7 +48,7 @@ _COLLECT = """
 ALWAYS_ALLOWED = {"mfme", "Excel", "xlsx", "csv", "IsDB", "Shariah", "API"}
 #: The language switcher names each language in itself.
 ALWAYS_ALLOWED |= {"Français", "English"}
-_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'’-]{2,}")
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_./-]*$")
 
 

@@ -5,9 +5,10 @@ Against `make run` (demo data loaded), in another terminal:
     TOKEN=$(.venv/bin/python manage.py api_client_create --institution wifaq --name example)
     MFME_TOKEN=$TOKEN .venv/bin/python docs/partner_example.py
 
-It opens a quarter, upserts two contracts with their schedules in one bulk request, saves the
-quarter's financial statement and staffing, submits the quarter, and reads back the computed
-indicators. Every POST carries an Idempotency-Key, so the script can be re-run safely.
+It opens a quarter, upserts a branch and a client (by their codes), upserts two contracts with
+their schedules in one bulk request, records the quarter's repayments in another (instalments
+are settled from them), saves the quarter's financial statement and staffing, submits the
+quarter, and reads back the computed indicators. Every POST carries an Idempotency-Key, so the script can be re-run safely.
 Standard library only; the OpenAPI schema is at /api/v1/schema/ and the docs at /api/v1/docs/.
 """
 
@@ -50,8 +51,21 @@ def first(path: str) -> dict[str, Any]:
 
 
 institution = first("/institutions/")
-branch = first("/branches/")
-client = first("/clients/")
+# Reference data is upserted by the institution's own codes: re-sending updates, never duplicates.
+branch = call("POST", "/branches/", {"code": "API-B1", "name": "Partner branch"}, key="branch")
+client = call(
+    "POST",
+    "/clients/",
+    {
+        "external_id": "API-C1",
+        "branch": branch["code"],
+        "gender": "female",
+        "birth_year": 1984,
+        "area": "rural",
+        "activity_sector": "trade",
+    },
+    key="client",
+)
 product = first("/products/?contract_type=murabaha")
 print(f"Institution {institution['code']}: branch {branch['code']}, client {client['external_id']}")
 
@@ -86,6 +100,24 @@ contracts = [
     for n in (1, 2)
 ]
 print("Bulk contracts:", call("POST", "/contracts/bulk/", contracts, key="contracts"))
+
+# The quarter's repayments: the first two instalments of each contract, paid on their due dates.
+# `contract` is the contract's number, `external_id` the payment reference (a re-send corrects
+# the payment instead of adding one); instalments are settled oldest first.
+repayments = [
+    {
+        "contract": contract["external_id"],
+        "external_id": f"PAY-{contract['external_id']}-{instalment['number']}",
+        "value_date": instalment["due_date"],
+        "principal_amount": instalment["principal_due"],
+        "profit_amount": instalment["profit_due"],
+        "instalment": instalment["number"],
+    }
+    for contract in contracts
+    for instalment in contract["instalments"][:2]
+]
+if period["status"] in {"draft", "returned"}:  # a submitted quarter's repayments are frozen (409)
+    print("Bulk repayments:", call("POST", "/repayments/bulk/", repayments, key="repayments"))
 
 statement = {
     "period": period["id"],

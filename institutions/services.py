@@ -32,6 +32,7 @@ from .models import (
     StaffingSnapshot,
 )
 from .signals import period_status_changed
+from .statement_rules import violations_of as statement_violations_of
 from .workflow import ANALYST, TRANSITIONS, may_act
 
 Status = ReportingPeriod.Status
@@ -240,6 +241,24 @@ def _validate_balanced(statement: FinancialStatement) -> None:
         )
 
 
+def _validate_statement(statement: FinancialStatement) -> None:
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        _validate_balanced(statement)
+    except ValidationError as error:
+        for field, messages in error.error_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    # Rules registered by the apps above this one (the Shariah app: late-payment amounts are
+    # never income, DECISIONS D11). A blocking violation names its field and its rule code.
+    for violation in statement_violations_of(statement):
+        if violation.blocking:
+            errors.setdefault(violation.field or NON_FIELD_ERRORS, []).append(
+                ValidationError(violation.message, code=violation.code)
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def financial_statement_save(
     *, actor: User, period: ReportingPeriod, data: Mapping[str, Any]
@@ -247,14 +266,17 @@ def financial_statement_save(
     """Create or update the quarter's balance sheet and income statement.
 
     The balance sheet must balance (total assets = liabilities + mudaraba funds + equity, to
-    the unit); every field error names the field.
+    the unit), and the statement must pass every rule registered in ``statement_rules`` (the
+    Shariah app refuses a late-payment memo line below the late-payment amounts the contract
+    records show collected in the quarter). Every error names the field; a rule's error also
+    carries the rule's code.
     """
     return _save_period_record(
         actor=actor,
         period=period,
         model=FinancialStatement,
         data=data,
-        validate=_validate_balanced,
+        validate=_validate_statement,
     )
 
 
@@ -351,3 +373,501 @@ def contract_create(
     if warnings:
         warnings_hand_over(contract, warnings)
     return contract
+
+
+# --- Partner writes: reference data, repayments, reschedulings, write-offs ------------------
+#
+# Added for the partner API (issue 5). Each is an upsert by the institution's own key (branch
+# and product code, client number, payment and rescheduling reference, one write-off per
+# contract), refuses dates inside a quarter that can no longer change, and leaves the
+# instalments' paid columns consistent with the repayments (``instalments_settle``).
+
+
+def periods_not_editable(*, institution: Institution) -> list[ReportingPeriod]:
+    """The institution's quarters whose data can no longer change (submitted and beyond)."""
+    return list(
+        ReportingPeriod.objects.filter(institution=institution)
+        .exclude(status__in=[Status.DRAFT, Status.RETURNED])
+        .order_by("start_date")
+    )
+
+
+def period_assert_date_editable(*, institution: Institution, day: Any) -> None:
+    """Refuse a record dated ``day`` if it falls inside a quarter that can no longer change."""
+    if day is None:
+        return
+    for period in periods_not_editable(institution=institution):
+        if period.start_date <= day <= period.end_date:
+            period_assert_editable(period=period)
+
+
+def _save_reference(
+    *, actor: User, institution: Institution, model: type[Any], key: str, data: Mapping[str, Any]
+) -> tuple[Any, bool]:
+    """Create or update one of the institution's rows by its own ``key`` (code or number)."""
+    _require_can_enter_data(actor=actor, institution=institution)
+    instance = model.objects.filter(institution=institution, **{key: data.get(key)}).first()
+    created = instance is None
+    if created:
+        instance = model(institution=institution)
+    for field, value in data.items():
+        setattr(instance, field, value)
+    instance.full_clean()
+    _stamp(instance, actor)
+    instance.save()
+    return instance, created
+
+
+@transaction.atomic
+def branch_save(
+    *, actor: User, institution: Institution, data: Mapping[str, Any]
+) -> tuple[Branch, bool]:
+    """Create or update a branch by its ``code``; returns it and whether it was created."""
+    return _save_reference(
+        actor=actor, institution=institution, model=Branch, key="code", data=data
+    )
+
+
+@transaction.atomic
+def product_save(
+    *, actor: User, institution: Institution, data: Mapping[str, Any]
+) -> tuple[FinancingProduct, bool]:
+    """Create or update a product by its ``code``. A product's contract type cannot change once
+    contracts use it (each contract's type is its product's)."""
+    existing = FinancingProduct.objects.filter(
+        institution=institution, code=data.get("code")
+    ).first()
+    if (
+        existing is not None
+        and "contract_type" in data
+        and data["contract_type"] != existing.contract_type
+        and existing.contracts.exists()
+    ):
+        raise ValidationError(
+            {
+                "contract_type": ValidationError(
+                    _("Contracts use this product: its contract type can no longer change."),
+                    code="product_in_use",
+                )
+            }
+        )
+    return _save_reference(
+        actor=actor, institution=institution, model=FinancingProduct, key="code", data=data
+    )
+
+
+@transaction.atomic
+def client_save(
+    *, actor: User, institution: Institution, data: Mapping[str, Any]
+) -> tuple[Client, bool]:
+    """Create or update a client by its ``external_id`` (the institution's client number); its
+    branch must be one of the institution's."""
+    branch = data.get("branch")
+    if branch is not None and branch.institution_id != institution.pk:
+        raise ValidationError({"branch": _("This does not belong to the institution.")})
+    return _save_reference(
+        actor=actor, institution=institution, model=Client, key="external_id", data=data
+    )
+
+
+def _cents(values: Any) -> Any:
+    import numpy as np
+
+    return np.rint(np.asarray(values, dtype=float) * 100).astype(np.int64)
+
+
+def instalments_settle(*, contract_ids: Any) -> int:
+    """Recompute the paid columns of the instalments of ``contract_ids`` from their repayments.
+
+    Repayments settle a contract's instalments oldest first (by number), principal against
+    principal due and profit against profit due; an instalment is fully paid on the value date
+    of the repayment that completes both. Whole columns at a time (pandas), a few queries per
+    10,000 contracts. Raises ``ValidationError`` (code ``overpaid``, naming the contracts'
+    ``external_id``) if repayments exceed a contract's schedule. Returns the rows changed.
+    """
+    import pandas as pd
+
+    from .models import Instalment, Repayment
+
+    ids = sorted({int(pk) for pk in contract_ids})
+    changed: list[Instalment] = []
+    overpaid: list[int] = []
+    for start in range(0, len(ids), 10_000):
+        chunk = ids[start : start + 10_000]
+        schedule = pd.DataFrame.from_records(
+            Instalment.objects.filter(contract_id__in=chunk)
+            .order_by("contract_id", "number")
+            .values_list(
+                "id",
+                "contract_id",
+                "principal_due",
+                "profit_due",
+                "principal_paid",
+                "profit_paid",
+                "paid_date",
+            ),
+            columns=[
+                "id",
+                "contract_id",
+                "principal_due",
+                "profit_due",
+                "principal_paid",
+                "profit_paid",
+                "paid_date",
+            ],
+        )
+        if schedule.empty:
+            continue
+        payments = pd.DataFrame.from_records(
+            Repayment.objects.filter(contract_id__in=chunk)
+            .order_by("contract_id", "value_date", "id")
+            .values_list("contract_id", "value_date", "principal_amount", "profit_amount"),
+            columns=["contract_id", "value_date", "principal", "profit"],
+        )
+        scheduled = set(schedule["contract_id"].tolist())
+        dates: dict[str, pd.Series] = {}
+        new_paid: dict[str, Any] = {}
+        for part, due_column in (("principal", "principal_due"), ("profit", "profit_due")):
+            due = _cents(schedule[due_column].to_numpy())
+            cumulative_due = (
+                pd.Series(due, index=schedule.index).groupby(schedule["contract_id"]).cumsum()
+            )
+            before = cumulative_due.to_numpy() - due
+            if payments.empty:
+                total = pd.Series(0, index=schedule.index)
+                paid_cents = payments.assign(cum=pd.Series(dtype="int64"))
+            else:
+                paid_cents = payments.assign(cum=_cents(payments[part].to_numpy()))
+                paid_cents["cum"] = paid_cents.groupby("contract_id")["cum"].cumsum()
+                totals = paid_cents.groupby("contract_id")["cum"].max()
+                total = schedule["contract_id"].map(totals).fillna(0).astype("int64")
+                last_due = cumulative_due.groupby(schedule["contract_id"]).max()
+                over = totals[totals.index.isin(scheduled)] > last_due.reindex(
+                    totals[totals.index.isin(scheduled)].index
+                )
+                overpaid.extend(int(pk) for pk in over[over].index)
+            paid = (total.to_numpy() - before).clip(0, due)
+            new_paid[part] = paid
+            # The value date on which the cumulative repayments first reach this instalment's
+            # cumulative due (None while unpaid).
+            target = pd.DataFrame(
+                {
+                    "contract_id": schedule["contract_id"],
+                    "cum": cumulative_due,
+                    "row": schedule.index,
+                }
+            )
+            complete = (paid == due) & (due > 0)
+            found = pd.Series(pd.NaT, index=schedule.index, dtype=object)
+            if complete.any() and not paid_cents.empty:
+                matched = pd.merge_asof(
+                    target[complete].sort_values("cum"),
+                    paid_cents[["contract_id", "cum", "value_date"]].sort_values("cum"),
+                    on="cum",
+                    by="contract_id",
+                    direction="forward",
+                )
+                found.loc[matched["row"].to_numpy()] = matched["value_date"].to_numpy()
+            # A part with nothing due is settled from the start.
+            found[due == 0] = None
+            dates[part] = found
+        fully_paid = (new_paid["principal"] == _cents(schedule["principal_due"].to_numpy())) & (
+            new_paid["profit"] == _cents(schedule["profit_due"].to_numpy())
+        )
+        any_due = (_cents(schedule["principal_due"].to_numpy()) > 0) | (
+            _cents(schedule["profit_due"].to_numpy()) > 0
+        )
+        principal_dates = dates["principal"].tolist()
+        profit_dates = dates["profit"].tolist()
+        old_principal = _cents(schedule["principal_paid"].to_numpy())
+        old_profit = _cents(schedule["profit_paid"].to_numpy())
+        old_dates = schedule["paid_date"].tolist()
+        for position, pk in enumerate(schedule["id"].tolist()):
+            if fully_paid[position] and any_due[position]:
+                candidates = [
+                    day
+                    for day in (principal_dates[position], profit_dates[position])
+                    if day is not None and not pd.isna(day)
+                ]
+                paid_date = max(candidates) if candidates else None
+            else:
+                paid_date = None
+            principal = int(new_paid["principal"][position])
+            profit = int(new_paid["profit"][position])
+            old_date = old_dates[position]
+            if pd.isna(old_date):
+                old_date = None
+            if (
+                principal != old_principal[position]
+                or profit != old_profit[position]
+                or paid_date != old_date
+            ):
+                from decimal import Decimal
+
+                changed.append(
+                    Instalment(
+                        pk=pk,
+                        principal_paid=Decimal(principal) / 100,
+                        profit_paid=Decimal(profit) / 100,
+                        paid_date=paid_date,
+                    )
+                )
+    if overpaid:
+        from .models import FinancingContract as Contract
+
+        numbers = sorted(
+            Contract.objects.filter(pk__in=overpaid[:50]).values_list("external_id", flat=True)
+        )
+        raise ValidationError(
+            _("Repayments exceed what the schedule of these contracts asks for: {numbers}.").format(
+                numbers=", ".join(numbers)
+            ),
+            code="overpaid",
+            params={"contracts": overpaid},
+        )
+    if changed:
+        Instalment.objects.bulk_update(
+            changed, ["principal_paid", "profit_paid", "paid_date"], batch_size=1_000
+        )
+    return len(changed)
+
+
+@transaction.atomic
+def repayment_save(
+    *, actor: User, contract: FinancingContract, data: Mapping[str, Any]
+) -> tuple[Any, bool]:
+    """Record one repayment (or correct it: an upsert by its ``external_id``, the payment
+    reference), then settle the contract's instalments; returns it and whether it is new.
+    ``data`` may name the instalment by ``instalment_number``. Refused inside a quarter that
+    can no longer change."""
+    from .models import Instalment, Repayment
+
+    institution = contract.institution
+    _require_can_enter_data(actor=actor, institution=institution)
+    data = dict(data)
+    number = data.pop("instalment_number", None)
+    reference = data.get("external_id") or ""
+    instance = (
+        Repayment.objects.filter(contract=contract, external_id=reference).first()
+        if reference
+        else None
+    )
+    created = instance is None
+    if instance is not None:
+        period_assert_date_editable(institution=institution, day=instance.value_date)
+    else:
+        instance = Repayment(contract=contract)
+    for field, value in data.items():
+        setattr(instance, field, value)
+    if number is not None:
+        instance.instalment = Instalment.objects.filter(contract=contract, number=number).first()
+        if instance.instalment is None:
+            raise ValidationError(
+                {
+                    "instalment": ValidationError(
+                        _("This contract has no instalment of this number."),
+                        code="unknown_reference",
+                    )
+                }
+            )
+    instance.full_clean()
+    period_assert_date_editable(institution=institution, day=instance.value_date)
+    instance.save()
+    instalments_settle(contract_ids=[contract.pk])
+    return instance, created
+
+
+@transaction.atomic
+def restructuring_save(
+    *, actor: User, contract: FinancingContract, data: Mapping[str, Any]
+) -> tuple[Any, bool]:
+    """Record a rescheduling (an upsert by its ``external_id`` when it has one).
+
+    A rescheduling may extend the term but never raise what the client owes (DECISIONS D9,
+    Shariah rule RES-DEBT-RAISED): the database constraint refuses it and ``full_clean``
+    reports it first, with the code ``RES-DEBT-RAISED`` on ``amount_owed_after``.
+    """
+    from .models import Restructuring
+
+    institution = contract.institution
+    _require_can_enter_data(actor=actor, institution=institution)
+    reference = data.get("external_id") or ""
+    instance = (
+        Restructuring.objects.filter(contract=contract, external_id=reference).first()
+        if reference
+        else None
+    )
+    created = instance is None
+    if instance is not None:
+        period_assert_date_editable(institution=institution, day=instance.date)
+    else:
+        instance = Restructuring(contract=contract)
+    for field, value in data.items():
+        setattr(instance, field, value)
+    before, after = instance.amount_owed_before, instance.amount_owed_after
+    if before is not None and after is not None and after > before:
+        raise ValidationError(
+            {
+                "amount_owed_after": ValidationError(
+                    _(
+                        "A rescheduling cannot increase the amount owed or add profit "
+                        "(from {before} to {after})."
+                    ).format(before=before, after=after),
+                    code="RES-DEBT-RAISED",
+                )
+            }
+        )
+    instance.full_clean()
+    period_assert_date_editable(institution=institution, day=instance.date)
+    _stamp(instance, actor)
+    instance.save()
+    return instance, created
+
+
+@transaction.atomic
+def write_off_save(
+    *, actor: User, contract: FinancingContract, data: Mapping[str, Any]
+) -> tuple[Any, bool]:
+    """Write a financing off (DECISIONS D10), or correct its write-off: one per contract."""
+    from .models import WriteOff
+
+    institution = contract.institution
+    _require_can_enter_data(actor=actor, institution=institution)
+    instance = WriteOff.objects.filter(contract=contract).first()
+    created = instance is None
+    if instance is not None:
+        period_assert_date_editable(institution=institution, day=instance.date)
+    else:
+        instance = WriteOff(contract=contract)
+    for field, value in data.items():
+        setattr(instance, field, value)
+    instance.full_clean()
+    period_assert_date_editable(institution=institution, day=instance.date)
+    _stamp(instance, actor)
+    instance.save()
+    return instance, created
+
+
+# --- Financing contracts: edits from the contract form ---------------------------------------
+
+#: What an edit may never change: the contract's institution and its type (a murabaha cannot
+#: become an ijara; a new contract is entered instead).
+CONTRACT_FIXED_FIELDS = frozenset({"id", "pk", "institution", "institution_id", "contract_type"})
+
+
+@transaction.atomic
+def contract_update(
+    *, actor: User, contract: FinancingContract, data: Mapping[str, Any]
+) -> FinancingContract:
+    """Change a saved contract's terms, through the same rules as ``contract_create``.
+
+    The rules see the changed instance with its primary key set, so they run at the *update*
+    stage (a murabaha sale price changed after signing, a change that raises the debt). A
+    blocking rule rejects the change with its code on the field; warnings are accepted and
+    handed to the registered sinks (the Shariah findings).
+    """
+    _require_can_enter_data(actor=actor, institution=contract.institution)
+    current = FinancingContract.objects.select_for_update().get(pk=contract.pk)
+    errors: dict[str, list[str]] = {}
+    for field in data:
+        if field in CONTRACT_FIXED_FIELDS:
+            errors.setdefault(field, []).append(_("This cannot be changed on a saved contract."))
+    if errors:
+        raise ValidationError(errors)
+    changed = []
+    for field, value in data.items():
+        attribute = FinancingContract._meta.get_field(field).attname
+        if getattr(current, attribute) != getattr(FinancingContract(**{field: value}), attribute):
+            changed.append(field)
+        setattr(current, field, value)
+    for field, model in (("branch", Branch), ("client", Client), ("product", FinancingProduct)):
+        related_id = getattr(current, f"{field}_id")
+        if not model.objects.filter(pk=related_id, institution_id=current.institution_id).exists():
+            errors.setdefault(field, []).append(_("This does not belong to the institution."))
+    if not errors.get("product"):
+        product_type = FinancingProduct.objects.get(pk=current.product_id).contract_type
+        if product_type != current.contract_type:
+            errors.setdefault("product", []).append(
+                _("The contract type must be the product's ({type}).").format(type=product_type)
+            )
+    if errors:
+        raise ValidationError(errors)
+    current.full_clean()
+    violations = violations_of(current)
+    blocking = [v for v in violations if v.blocking]
+    if blocking:
+        rule_errors: dict[str, list[ValidationError]] = {}
+        for violation in blocking:
+            rule_errors.setdefault(violation.field or NON_FIELD_ERRORS, []).append(
+                ValidationError(violation.message, code=violation.code)
+            )
+        raise ValidationError(rule_errors)
+    if changed:
+        _stamp(current, actor)
+        current.save(update_fields=[*changed, "updated_at"])
+    warnings = [v for v in violations if not v.blocking]
+    if warnings:
+        warnings_hand_over(current, warnings)
+    return current
+
+
+@transaction.atomic
+def contract_schedule_replace(
+    *, actor: User, contract: FinancingContract, instalments: list[Mapping[str, Any]]
+) -> list[Any]:
+    """Replace the schedule of a contract nothing has been paid on yet.
+
+    Once a repayment is recorded the schedule is history: it changes only through a
+    rescheduling (``restructuring_save``). For debt-based contracts the principal of the
+    instalments must add up to the financed amount (the cost recovered, DECISIONS D5), or the
+    contract could never be repaid in full.
+    """
+    from decimal import Decimal
+
+    from .models import DEBT_BASED_TYPES, Instalment, Repayment
+
+    _require_can_enter_data(actor=actor, institution=contract.institution)
+    contract = FinancingContract.objects.select_for_update().get(pk=contract.pk)
+    paid = Instalment.objects.filter(contract=contract).exclude(
+        principal_paid=0, profit_paid=0
+    ).exists()
+    if paid or Repayment.objects.filter(contract=contract).exists():
+        raise ValidationError(
+            {
+                "instalments": _(
+                    "Payments are recorded on this contract: its schedule can change only "
+                    "through a rescheduling."
+                )
+            }
+        )
+    built = []
+    errors: dict[str, list[str]] = {}
+    for index, item in enumerate(instalments, start=1):
+        instalment = Instalment(contract=contract, **item)
+        try:
+            instalment.full_clean(exclude=["contract"], validate_unique=False)
+        except ValidationError as error:
+            for messages in error.message_dict.values():
+                for message in messages:
+                    errors.setdefault("instalments", []).append(
+                        _("Instalment {number}: {message}").format(number=index, message=message)
+                    )
+        built.append(instalment)
+    numbers = [instalment.number for instalment in built]
+    if len(numbers) != len(set(numbers)):
+        errors.setdefault("instalments", []).append(
+            _("Each instalment number may appear only once.")
+        )
+    if built and contract.contract_type in DEBT_BASED_TYPES and not errors:
+        principal = sum((instalment.principal_due for instalment in built), Decimal("0"))
+        if abs(principal - contract.financed_amount) > Decimal("0.01"):
+            errors.setdefault("instalments", []).append(
+                _(
+                    "The instalments' principal adds up to {total}, not to the financed "
+                    "amount {financed}."
+                ).format(total=principal, financed=contract.financed_amount)
+            )
+    if errors:
+        raise ValidationError(errors)
+    Instalment.objects.filter(contract=contract).delete()
+    return Instalment.objects.bulk_create(built)

@@ -115,6 +115,7 @@ class ImportJob(TimeStampedModel):
     class Kind(models.TextChoices):
         CONTRACTS = "contracts", _("Contracts with schedules")
         REPAYMENTS = "repayments", _("Repayments")
+        CLIENTS = "clients", _("Clients")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -234,3 +234,118 @@ class StaffingInputSerializer(serializers.ModelSerializer):  # type: ignore[type
         model = StaffingSnapshot
         exclude = ["id", "created_at", "updated_at"]
         validators: list[object] = []
+
+
+class _InstitutionCodeMixin(serializers.Serializer):  # type: ignore[type-arg]
+    institution = serializers.CharField(
+        required=False, help_text=_("Institution code; API clients may leave it out.")
+    )
+
+
+class BranchInputSerializer(_InstitutionCodeMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A branch, created or updated by its ``code``."""
+
+    class Meta:
+        model = Branch
+        fields = ["institution", "code", "name", "city", "region", "opened_on"]
+        validators: list[object] = []
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class ProductInputSerializer(_InstitutionCodeMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A financing product, created or updated by its ``code``."""
+
+    class Meta:
+        model = FinancingProduct
+        fields = ["institution", "code", "name", "contract_type", "is_active"]
+        validators: list[object] = []
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class ClientInputSerializer(_InstitutionCodeMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A client, created or updated by its ``external_id`` (the institution's client number);
+    its branch by the branch's code."""
+
+    branch = serializers.CharField(help_text=_("Branch code."))
+
+    class Meta:
+        model = Client
+        exclude = ["id", "created_at", "updated_at"]
+        validators: list[object] = []
+        extra_kwargs = {"external_id": {"validators": []}}
+
+
+class _ContractNumberMixin(_InstitutionCodeMixin):
+    contract = serializers.CharField(
+        max_length=64, help_text=_("The contract's number (its external_id).")
+    )
+
+
+class RepaymentInputSerializer(_ContractNumberMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A repayment: its contract by number, optionally the instalment it pays by number;
+    ``external_id`` (the payment reference) makes a re-send a correction, not a duplicate."""
+
+    instalment = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=32767,
+        help_text=_("The instalment's number, if the payment is for a given instalment."),
+    )
+
+    class Meta:
+        model = Repayment
+        fields = [
+            "institution",
+            "contract",
+            "instalment",
+            "external_id",
+            "value_date",
+            "principal_amount",
+            "profit_amount",
+        ]
+        validators: list[object] = []
+
+
+class ClientBulkReportSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+
+
+class RepaymentBulkReportSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    instalments_settled = serializers.IntegerField(
+        help_text=_("Instalments whose paid amounts changed.")
+    )
+
+
+class RestructuringInputSerializer(_ContractNumberMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A rescheduling of a contract (by number); re-sending its ``external_id`` corrects it."""
+
+    class Meta:
+        model = Restructuring
+        fields = [
+            "institution",
+            "contract",
+            "external_id",
+            "date",
+            "amount_owed_before",
+            "amount_owed_after",
+            "maturity_before",
+            "maturity_after",
+            "reason",
+            "decided_by",
+        ]
+        validators: list[object] = []
+
+
+class WriteOffInputSerializer(_ContractNumberMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    """The write-off of a contract (by number): one per contract, a re-send corrects it."""
+
+    class Meta:
+        model = WriteOff
+        fields = ["institution", "contract", "date", "principal_amount", "profit_amount", "reason"]
+        validators: list[object] = []

@@ -58,9 +58,81 @@ class InstitutionViewSet(ReadOnlyScopedViewSet):
     ordering_fields = ("id", "code")
 
 
-class BranchViewSet(ReadOnlyScopedViewSet):
+class _ReferenceWriteMixin(mixins.CreateModelMixin, mixins.UpdateModelMixin):
+    """Create or update one of an institution's reference rows by its own key (``code`` or
+    client number) through its service: POST is an upsert (201 created, 200 updated); PUT and
+    PATCH change the row at the URL, whose key cannot change."""
+
+    input_serializer: Any
+    save_service: Any
+    key: str
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def _resolve(self, institution: Institution, data: dict[str, Any]) -> dict[str, Any]:
+        return data
+
+    def _save(self, institution: Institution, data: dict[str, Any]) -> tuple[Any, bool]:
+        return type(self).save_service(
+            actor=self.request.user, institution=institution, data=self._resolve(institution, data)
+        )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = dict(_valid(self.input_serializer, request))
+        institution = target_institution(request, data.pop("institution", None))
+        instance, created = self._save(institution, data)
+        return Response(
+            self.get_serializer(instance).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        data = dict(_valid(self.input_serializer, request, partial=kwargs.get("partial", False)))
+        data.pop("institution", None)
+        key = getattr(instance, self.key)
+        if data.get(self.key, key) != key:
+            raise ApiError(
+                status_code=status.HTTP_400_BAD_REQUEST,
+                code="key_immutable",
+                message=_("This code identifies the record: it cannot change."),
+                errors=[
+                    {
+                        "code": "key_immutable",
+                        "field": self.key,
+                        "message": str(_("This code identifies the record: it cannot change.")),
+                    }
+                ],
+            )
+        data[self.key] = key
+        instance, _created = self._save(instance.institution, data)
+        return Response(self.get_serializer(instance).data)
+
+
+def _write_schema(input_serializer: Any, output_serializer: Any) -> dict[str, Any]:
+    return {
+        "create": extend_schema(
+            request=input_serializer,
+            parameters=[IDEMPOTENCY_PARAMETER],
+            responses={201: output_serializer, 200: output_serializer, **ERROR_RESPONSES},
+        ),
+        "update": extend_schema(
+            request=input_serializer, responses={200: output_serializer, **ERROR_RESPONSES}
+        ),
+        "partial_update": extend_schema(
+            request=input_serializer, responses={200: output_serializer, **ERROR_RESPONSES}
+        ),
+    }
+
+
+@extend_schema_view(
+    **_write_schema(serializers.BranchInputSerializer, serializers.BranchSerializer)
+)
+class BranchViewSet(_ReferenceWriteMixin, ReadOnlyScopedViewSet):
     model = Branch
     serializer_class = serializers.BranchSerializer
+    input_serializer = serializers.BranchInputSerializer
+    save_service = services.branch_save
+    key = "code"
     filterset_class = filters.BranchFilter
     ordering_fields = ("id", "code")
 
@@ -113,17 +185,67 @@ class PeriodViewSet(ReadOnlyScopedViewSet, mixins.CreateModelMixin):
         return Response(serializers.PeriodSerializer(period).data)
 
 
-class ClientViewSet(ReadOnlyScopedViewSet):
+@extend_schema_view(
+    **_write_schema(serializers.ClientInputSerializer, serializers.ClientSerializer)
+)
+class ClientViewSet(_ReferenceWriteMixin, ReadOnlyScopedViewSet):
     model = Client
     serializer_class = serializers.ClientSerializer
+    input_serializer = serializers.ClientInputSerializer
+    save_service = services.client_save
+    key = "external_id"
     filterset_class = filters.ClientFilter
     select_related = ("branch",)
     ordering_fields = ("id", "external_id")
 
+    def _resolve(self, institution: Institution, data: dict[str, Any]) -> dict[str, Any]:
+        if "branch" in data:
+            data["branch"] = _reference(institution, Branch, "code", data["branch"], "branch")
+        return data
 
-class ProductViewSet(ReadOnlyScopedViewSet):
+    @extend_schema(
+        operation_id="clients_bulk",
+        summary="Bulk upsert of clients",
+        description=(
+            "Up to 100,000 clients as a JSON array, NDJSON (`application/x-ndjson`) or CSV "
+            "(`text/csv`), each with its branch by code. Validated completely first, then "
+            "applied entirely or rejected entirely with row errors. Re-sending a client number "
+            "(`external_id`) updates the client. Large payloads are accepted as an import job "
+            "(202)."
+        ),
+        request={
+            "application/json": serializers.ClientInputSerializer(many=True),
+            "application/x-ndjson": OpenApiTypes.STR,
+            "text/csv": OpenApiTypes.STR,
+        },
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: serializers.ClientBulkReportSerializer,
+            202: serializers.BulkAcceptedSerializer,
+            413: OpenApiResponse(description="The body is too large."),
+            **ERROR_RESPONSES,
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        parser_classes=[BulkJsonParser, BulkNdjsonParser, BulkCsvParser],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def bulk(self, request: Request) -> Response:
+        return _bulk(request, kind="clients")
+
+
+@extend_schema_view(
+    **_write_schema(serializers.ProductInputSerializer, serializers.ProductSerializer)
+)
+class ProductViewSet(_ReferenceWriteMixin, ReadOnlyScopedViewSet):
     model = FinancingProduct
     serializer_class = serializers.ProductSerializer
+    input_serializer = serializers.ProductInputSerializer
+    save_service = services.product_save
+    key = "code"
     filterset_class = filters.ProductFilter
     ordering_fields = ("id", "code")
 
@@ -220,60 +342,185 @@ class ContractViewSet(ReadOnlyScopedViewSet, mixins.CreateModelMixin):
         pagination_class=None,
     )
     def bulk(self, request: Request) -> Response:
-        from partners.bulk import BulkRejected, contracts_bulk_upsert, parse_payload
-        from partners.services import import_job_create
+        return _bulk(request, kind="contracts")
 
-        institution = target_institution(request)
-        # An empty body is not parsed at all (DRF hands back an empty dict).
-        raw: bytes = request.data if isinstance(request.data, bytes) else b""
-        content_type = request.content_type or "application/json"
-        try:
-            rows = parse_payload(raw, content_type=content_type)
-            limit = int(
-                getattr(settings, "MFME_API_BULK_SYNC_MAX_ROWS", DEFAULT_BULK_SYNC_MAX_ROWS)
+
+def _bulk(request: Request, *, kind: str) -> Response:
+    """A bulk upsert of ``kind``: applied now up to the sync limit, else an import job (202).
+
+    Rejected rows give 400 with every row error, or 409 when the only errors are rows dated in
+    a quarter that can no longer change.
+    """
+    from partners.bulk import BulkRejected, bulk_apply, parse_payload
+    from partners.services import import_job_create
+
+    institution = target_institution(request)
+    # An empty body is not parsed at all (DRF hands back an empty dict).
+    raw: bytes = request.data if isinstance(request.data, bytes) else b""
+    content_type = request.content_type or "application/json"
+    try:
+        rows = parse_payload(raw, content_type=content_type)
+        limit = int(getattr(settings, "MFME_API_BULK_SYNC_MAX_ROWS", DEFAULT_BULK_SYNC_MAX_ROWS))
+        if len(rows) > limit:
+            job = import_job_create(
+                actor=request.user,
+                institution=institution,
+                kind=kind,
+                content_type=content_type.split(";")[0].strip(),
+                payload=raw,
+                total_rows=len(rows),
             )
-            if len(rows) > limit:
-                job = import_job_create(
-                    actor=request.user,
-                    institution=institution,
-                    kind="contracts",
-                    content_type=content_type.split(";")[0].strip(),
-                    payload=raw,
-                    total_rows=len(rows),
-                )
-                url = reverse("import-job-detail", args=[job.pk], request=request)
-                return Response(
-                    {"job": url, "id": job.pk, "status": job.status},
-                    status=status.HTTP_202_ACCEPTED,
-                    headers={"Location": url},
-                )
-            report = contracts_bulk_upsert(actor=request.user, institution=institution, rows=rows)
-        except BulkRejected as rejected:
-            raise ApiError(
-                status_code=status.HTTP_400_BAD_REQUEST,
-                code="bulk_rejected",
-                message=_("The rows were rejected."),
-                errors=rejected.errors,
-            ) from rejected
-        return Response(report)
+            url = reverse("import-job-detail", args=[job.pk], request=request)
+            return Response(
+                {"job": url, "id": job.pk, "status": job.status},
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Location": url},
+            )
+        report = bulk_apply(kind=kind, actor=request.user, institution=institution, rows=rows)
+    except BulkRejected as rejected:
+        locked_only = bool(rejected.errors) and all(
+            item.get("code") == "period_not_editable" for item in rejected.errors
+        )
+        raise ApiError(
+            status_code=status.HTTP_409_CONFLICT if locked_only else status.HTTP_400_BAD_REQUEST,
+            code="bulk_rejected",
+            message=_("The rows were rejected."),
+            errors=rejected.errors,
+        ) from rejected
+    return Response(report)
 
 
-class RepaymentViewSet(ReadOnlyScopedViewSet):
+def _reference(institution: Institution, model: Any, key: str, value: Any, field: str) -> Any:
+    """One of the institution's rows by its own key, or a 400 naming ``field``."""
+    found = model.objects.filter(institution=institution, **{key: value}).first()
+    if found is None:
+        message = _("No record of this institution has this code.")
+        raise ApiError(
+            status_code=status.HTTP_400_BAD_REQUEST,
+            code="unknown_reference",
+            message=message,
+            errors=[{"code": "unknown_reference", "field": field, "message": str(message)}],
+        )
+    return found
+
+
+class _ContractEventViewSet(ReadOnlyScopedViewSet, mixins.CreateModelMixin):
+    """A record about one contract (named by its number), upserted through its service:
+    201 when created, 200 when a re-send corrected it."""
+
+    input_serializer: Any
+    save_service: Any
+    select_related = ("contract",)
+
+    def _data(self, data: dict[str, Any]) -> dict[str, Any]:
+        return data
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = dict(_valid(self.input_serializer, request))
+        institution = target_institution(request, data.pop("institution", None))
+        contract = _reference(
+            institution, FinancingContract, "external_id", data.pop("contract"), "contract"
+        )
+        instance, created = type(self).save_service(
+            actor=request.user, contract=contract, data=self._data(data)
+        )
+        return Response(
+            self.get_serializer(instance).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+def _event_schema(input_serializer: Any, output_serializer: Any) -> Any:
+    return extend_schema_view(
+        create=extend_schema(
+            request=input_serializer,
+            parameters=[IDEMPOTENCY_PARAMETER],
+            responses={
+                201: output_serializer,
+                200: output_serializer,
+                409: OpenApiResponse(
+                    description="The date falls in a quarter that can no longer change."
+                ),
+                **ERROR_RESPONSES,
+            },
+        )
+    )
+
+
+@_event_schema(serializers.RepaymentInputSerializer, serializers.RepaymentSerializer)
+class RepaymentViewSet(_ContractEventViewSet):
     model = Repayment
     serializer_class = serializers.RepaymentSerializer
+    input_serializer = serializers.RepaymentInputSerializer
+    save_service = services.repayment_save
     filterset_class = filters.RepaymentFilter
     ordering_fields = ("id", "value_date")
+    select_related = ()
+
+    def _data(self, data: dict[str, Any]) -> dict[str, Any]:
+        number = data.pop("instalment", None)
+        if number is not None:
+            data["instalment_number"] = number
+        return data
+
+    @extend_schema(
+        operation_id="repayments_bulk",
+        summary="Bulk upsert of repayments",
+        description=(
+            "Up to 100,000 repayments as a JSON array, NDJSON (`application/x-ndjson`) or CSV "
+            "(`text/csv`, columns `contract`, `external_id`, `value_date`, `principal_amount`, "
+            "`profit_amount`, optional `instalment`). `contract` is the contract's number, "
+            "`external_id` the payment reference. Validated completely first, then applied "
+            "entirely or rejected entirely with row errors (409 if the only errors are dates "
+            "in a quarter that can no longer change). Re-sending a payment reference corrects "
+            "the repayment, never duplicates it; instalments are then settled oldest first. "
+            "Large payloads are accepted as an import job (202)."
+        ),
+        request={
+            "application/json": serializers.RepaymentInputSerializer(many=True),
+            "application/x-ndjson": OpenApiTypes.STR,
+            "text/csv": OpenApiTypes.STR,
+        },
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: serializers.RepaymentBulkReportSerializer,
+            202: serializers.BulkAcceptedSerializer,
+            409: OpenApiResponse(description="Rows dated in a quarter that can no longer change."),
+            413: OpenApiResponse(description="The body is too large."),
+            **ERROR_RESPONSES,
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        parser_classes=[BulkJsonParser, BulkNdjsonParser, BulkCsvParser],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def bulk(self, request: Request) -> Response:
+        return _bulk(request, kind="repayments")
 
 
-class RestructuringViewSet(ReadOnlyScopedViewSet):
+@_event_schema(serializers.RestructuringInputSerializer, serializers.RestructuringSerializer)
+class RestructuringViewSet(_ContractEventViewSet):
+    """Reschedulings. One that raises what the client owes is refused (Shariah rule
+    RES-DEBT-RAISED, DECISIONS D9)."""
+
     model = Restructuring
     serializer_class = serializers.RestructuringSerializer
+    input_serializer = serializers.RestructuringInputSerializer
+    save_service = services.restructuring_save
     filterset_class = filters.RestructuringFilter
 
 
-class WriteOffViewSet(ReadOnlyScopedViewSet):
+@_event_schema(serializers.WriteOffInputSerializer, serializers.WriteOffSerializer)
+class WriteOffViewSet(_ContractEventViewSet):
+    """Write-offs: one per contract; a re-send corrects it."""
+
     model = WriteOff
     serializer_class = serializers.WriteOffSerializer
+    input_serializer = serializers.WriteOffInputSerializer
+    save_service = services.write_off_save
     filterset_class = filters.WriteOffFilter
 
 

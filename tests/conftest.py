@@ -88,8 +88,9 @@ def client_for(db: None) -> Callable[[User], Client]:
 @pytest.fixture
 def eager_celery() -> Iterator[None]:
     """Run tasks in this process even when REDIS_URL points at a real worker (CI): the worker
-    uses the real database, not the test's. The worker path itself is exercised by .ci/run's
-    demo step, end to end."""
+    uses the real database, not the test's. The worker path itself is exercised end to end by
+    .ci/run's demo step (indicator computations) and by tests/partners/test_worker_import.py
+    (import jobs posted through the API, on the real database)."""
     from mfme.celery import app
 
     previous = app.conf.task_always_eager

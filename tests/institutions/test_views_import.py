@@ -241,8 +241,9 @@ def test_reimport_updates_instead_of_duplicating(client_for, staff, references, 
     changed = contracts_file(contract_lines("K1", purpose="Tractor"))
     preview = upload(client, period, changed)
     summary = {str(label): value for label, value, _money in preview.context["summary"]}
-    assert summary["New contracts"] == 0
-    assert summary["Contracts updated"] == 1
+    with translation.override(preview.wsgi_request.LANGUAGE_CODE):  # the page's language
+        assert summary[translation.gettext("New contracts")] == 0
+        assert summary[translation.gettext("Contracts updated")] == 1
     confirm(client, period, preview)
     assert FinancingContract.objects.count() == 1
     assert FinancingContract.objects.get().purpose == "Tractor"

@@ -150,6 +150,9 @@
             status.textContent = root.getAttribute("data-msg-failed");
             status.classList.add("autosave-status--error");
           }
+        })
+        .then(function () {
+          pending = null;
         });
     }
 
@@ -189,10 +192,19 @@
     });
 
     if (root.tagName === "FORM") {
-      root.addEventListener("submit", function () {
-        // The page saves for real: no draft request may race it.
+      root.addEventListener("submit", function (event) {
+        // The page saves for real: no draft request may race it. Leaving the last field (the
+        // click on "Save") may just have sent one: let it finish, then submit.
         window.clearTimeout(timer);
         dirty = false;
+        if (pending) {
+          event.preventDefault();
+          var submitter = event.submitter;
+          pending.then(function () {
+            if (root.requestSubmit) root.requestSubmit(submitter || undefined);
+            else root.submit();
+          });
+        }
       });
     }
     recompute();

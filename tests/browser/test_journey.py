@@ -122,6 +122,8 @@ def test_a_quarter_from_entry_to_approval(  # noqa: PLR0915 - one story, told in
         "MUR",
         "La trésorerie ne correspond pas au relevé bancaire.",
         "Merci de corriger le bilan.",
+        "contracts-wrong.csv",
+        "contracts-right.csv",
     }
     for user in (staff, manager, analyst, auditor):
         allowed |= {user.username, user.get_full_name()}
@@ -135,20 +137,23 @@ def test_a_quarter_from_entry_to_approval(  # noqa: PLR0915 - one story, told in
     journey.settle()
     for name, text in BALANCE_SHEET.items():
         page.fill(f"#id_{name}", text)
-    page.click(".return-form__actions button[type=submit]")
+    with page.expect_navigation():  # after any autosave in flight
+        page.click(".return-form__actions button[type=submit]")
     journey.settle()
     assert page.locator("#error-summary").is_visible()
     assert not FinancialStatement.objects.filter(period=period).exists()
     screenshot(page, "journey-1-unbalanced-ar")
     page.fill("#id_total_equity", "390 000,00")
-    page.click(".return-form__actions button[type=submit]")
+    with page.expect_navigation():  # after any autosave in flight
+        page.click(".return-form__actions button[type=submit]")
     journey.settle()
     assert not page.locator("#error-summary").count()
     assert FinancialStatement.objects.get(period=period).total_equity == Decimal("390000.00")
     journey.go(f"/periods/{period.pk}/data/income_statement/")
     for name, text in INCOME_STATEMENT.items():
         page.fill(f"#id_{name}", text)
-    page.click(".return-form__actions button[type=submit]")
+    with page.expect_navigation():  # after any autosave in flight
+        page.click(".return-form__actions button[type=submit]")
     journey.settle()
     assert not page.locator("#error-summary").count()
     assert FinancialStatement.objects.get(period=period).financing_income == Decimal("120000.00")
@@ -183,7 +188,8 @@ def test_a_quarter_from_entry_to_approval(  # noqa: PLR0915 - one story, told in
     assert "La trésorerie" in page.locator(".review-comments").inner_text()
     page.fill("#id_cash_and_bank", "140 000,00")
     page.fill("#id_total_equity", "380 000,00")
-    page.click(".return-form__actions button[type=submit]")
+    with page.expect_navigation():  # after any autosave in flight
+        page.click(".return-form__actions button[type=submit]")
     journey.settle()
     assert not page.locator("#error-summary").count()
     assert FinancialStatement.objects.get(period=period).cash_and_bank == Decimal("140000.00")

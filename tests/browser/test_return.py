@@ -75,7 +75,8 @@ def test_staff_enters_an_arabic_balance_sheet(browser, live_server, screenshot, 
 
     # Saving is refused: the summary at the top links to nothing wrong in a field, the
     # message sits at the top and next to the totals, and nothing is stored.
-    page.click(".return-form__actions button[type=submit]")
+    with page.expect_navigation():  # after any autosave in flight
+        page.click(".return-form__actions button[type=submit]")
     page.wait_for_load_state("networkidle")
     summary = page.locator("#error-summary")
     assert summary.is_visible()
@@ -93,7 +94,8 @@ def test_staff_enters_an_arabic_balance_sheet(browser, live_server, screenshot, 
     page.fill("#id_total_equity", "390 000,00")
     assert _total(page, "balance_difference") == "0,00"
     assert page.locator("[data-balance-ok]").is_visible()
-    page.click(".return-form__actions button[type=submit]")
+    with page.expect_navigation():  # after any autosave in flight
+        page.click(".return-form__actions button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert not page.locator("#error-summary").count()
     statement = FinancialStatement.objects.get(period=period)

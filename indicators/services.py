@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from indicators import contributors, engine, quality
 from indicators import selectors as read
@@ -113,16 +113,26 @@ def indicator_catalog_load() -> int:
     return count
 
 
+def _variant_label(variant: str) -> str:
+    try:
+        return str(IndicatorValue.Variant(variant).label)
+    except ValueError:
+        return variant
+
+
 def _catalogue_file_load(path: object, *, first_order: int) -> int:
     catalogue = load_catalogue(path)  # type: ignore[arg-type]
     for order, definition in enumerate(catalogue.indicators, start=first_order):
-        formula = {
-            language: " | ".join(
-                f"{variant}: {texts[language]}" if len(definition.formula) > 1 else texts[language]
-                for variant, texts in definition.formula.items()
-            )
-            for language in ("en", "fr", "ar")
-        }
+        formula = {}
+        for language in ("en", "fr", "ar"):
+            # Each variant's formula under its name in that language ("Islamic: …").
+            with translation.override(language):
+                formula[language] = " | ".join(
+                    f"{_variant_label(variant)}: {texts[language]}"
+                    if len(definition.formula) > 1
+                    else texts[language]
+                    for variant, texts in definition.formula.items()
+                )
         Indicator.objects.update_or_create(
             code=definition.code,
             defaults={

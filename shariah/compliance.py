@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from django.utils.translation import gettext_lazy
+
 from .purification import PurificationPosition
 
 ZERO = Decimal("0")
@@ -89,6 +91,14 @@ class ComplianceFigures:
         return quantize(Decimal(self.contracts_passing) * HUNDRED / Decimal(self.contracts_checked))
 
 
+#: What a reason code means, as users read it next to a value that could not be computed.
+REASON_TEXTS = {
+    "no_contracts": gettext_lazy("No contract was concluded in the quarter."),
+    "no_audit": gettext_lazy("No Shariah audit was recorded for the quarter."),
+    "none": gettext_lazy("The audit has no applicable answer yet."),
+}
+
+
 @dataclass(frozen=True)
 class ComplianceIndicatorValue:
     """One value for the indicator catalogue: ``value`` is None only with a reason."""
@@ -99,6 +109,12 @@ class ComplianceIndicatorValue:
     denominator: Decimal | None = None
     reason_code: str = ""
     reason: str = ""
+
+    @property
+    def reason_display(self) -> str:
+        """Why there is no value, in the reader's language (``reason`` is the English note)."""
+        text = REASON_TEXTS.get(self.reason_code)
+        return str(text) if text is not None else self.reason
 
 
 def indicator_values(figures: ComplianceFigures) -> list[ComplianceIndicatorValue]:

@@ -21,6 +21,7 @@ from django.db import models
 from institutions.demo import DEMO_PASSWORD
 from institutions.models import FinancingContract, Institution, ReportingPeriod
 from tests.browser.i18n import untranslated_texts
+from tests.browser.session import log_in
 from users.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -83,15 +84,7 @@ def _visit(page, url: str, path: str, allowed: set[str]) -> list[tuple[str, str,
 def _log_in(browser, live_server, username: str):  # type: ignore[no-untyped-def]
     # Signing in restores the user's preferred language: make it Arabic.
     User.objects.filter(username=username).update(preferred_language="ar")
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "django_language", "value": "ar", "url": live_server.url}])
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return page
+    return log_in(browser, live_server, username, "ar", password=DEMO_PASSWORD)
 
 
 def test_every_page_is_arabic(browser, live_server, screenshot, demo) -> None:

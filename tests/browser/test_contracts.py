@@ -9,8 +9,8 @@ import re
 import pytest
 
 from institutions.models import ContractType, FinancingContract
+from tests.browser.session import log_in as _log_in
 from tests.factories import (
-    DEFAULT_PASSWORD,
     BranchFactory,
     ClientFactory,
     FinancingProductFactory,
@@ -18,18 +18,6 @@ from tests.factories import (
 from tests.indicators.test_charts import history  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(browser, live_server, username: str, language: str, width: int = 1280):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return page
 
 
 def test_staff_creates_a_murabaha_in_french_and_fixes_a_rule_error(

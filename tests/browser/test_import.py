@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 
 from institutions.models import FinancingContract, Instalment
+from tests.browser.session import log_in as _log_in
 from tests.factories import (
-    DEFAULT_PASSWORD,
     BranchFactory,
     ClientFactory,
     FinancingProductFactory,
@@ -19,18 +19,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(browser, live_server, username: str, language: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return page
 
 
 def _fill(template: str, target: str, *, maturity: object) -> None:

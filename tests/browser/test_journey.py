@@ -22,8 +22,8 @@ import pytest
 
 from institutions.models import FinancialStatement, FinancingContract, PeriodTransition
 from tests.browser.i18n import untranslated_texts
+from tests.browser.session import log_in
 from tests.factories import (
-    DEFAULT_PASSWORD,
     BranchFactory,
     ClientFactory,
     FinancingProductFactory,
@@ -54,6 +54,7 @@ class Journey:
 
     def __init__(self, browser, live_server, screenshot, allowed):  # type: ignore[no-untyped-def]
         self.browser = browser
+        self.live_server = live_server
         self.url = live_server.url
         self.screenshot = screenshot
         self.allowed = allowed
@@ -63,15 +64,8 @@ class Journey:
     def log_in(self, username: str, language: str, width: int = 1280):  # type: ignore[no-untyped-def]
         if self.page is not None:
             self.page.context.close()
-        context = self.browser.new_context(viewport={"width": width, "height": 900})
-        context.add_cookies([{"name": "django_language", "value": language, "url": self.url}])
         self.language = language
-        self.page = context.new_page()
-        self.page.goto(f"{self.url}/login/")
-        self.page.fill("input[name=username]", username)
-        self.page.fill("input[name=password]", DEFAULT_PASSWORD)
-        self.page.click("form[action='/login/'] button[type=submit]")
-        self.page.wait_for_load_state("networkidle")
+        self.page = log_in(self.browser, self.live_server, username, language, width)
         self.check()
         return self.page
 

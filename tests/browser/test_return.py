@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from institutions.models import FinancialStatement, ReturnDraft
-from tests.factories import DEFAULT_PASSWORD, ReportingPeriodFactory
+from tests.browser.session import log_in as _log_in
+from tests.factories import ReportingPeriodFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,18 +29,6 @@ FIGURES = {
     "mudaraba_funds": "100 000",
     "total_equity": "389 000",  # one thousand short: the sheet does not balance
 }
-
-
-def _log_in(browser, live_server, username: str, language: str, width: int = 1280):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return page
 
 
 def _total(page, name: str) -> str:  # type: ignore[no-untyped-def]

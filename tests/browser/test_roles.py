@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import DEFAULT_PASSWORD, ReportingPeriodFactory
+from tests.browser.session import log_in as _log_in
+from tests.factories import ReportingPeriodFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = {"ar": "rtl", "fr": "ltr", "en": "ltr"}
-
-
-def _log_in(browser, live_server, username: str, language: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("form[action='/login/'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return page
 
 
 @pytest.mark.parametrize("language", list(LANGUAGES))

@@ -1,12 +1,20 @@
 """The portfolio of an institution at a date, computed in the database from loan-level data.
 
-Two SQL statements, whatever the size of the book (no Python loop per contract or instalment):
+One SQL statement, whatever the size of the book (no Python loop per contract or instalment):
 
-* the **book** at the date: per contract, the outstanding balance (DECISIONS D5: financed cost
-  minus principal repaid by the date), days late of the oldest instalment due by the date and
-  not fully paid by then, principal in arrears, whether restructured; then rolled up for the
-  whole portfolio and per contract type, branch, gender and area in the same statement;
-* the quarter's **flows**: disbursements and write-offs in the window, per the same segments.
+* per contract: the outstanding balance (DECISIONS D5: financed cost minus principal repaid by
+  the date), days late of the oldest instalment due by the date and not fully paid by then,
+  principal in arrears, whether restructured, and the quarter's **flows** (disbursed in the
+  window, written off in it);
+* summed per *cell* (contract type × branch × gender × area: about a thousand rows), which
+  Python rolls up into the whole portfolio and the four breakdowns — exact (sums of sums,
+  rounded once per segment), and the per-contract book is never sorted once per breakdown;
+* the distinct active clients per segment, from one row per active client (gender and area are
+  the client's own; the contract types it holds as flags; its branch, nearly always one).
+
+Instalments and repayments are aggregated per contract without a join to the contracts: the
+institution's contract-id range bounds their index scans, and the join with the institution's
+contracts that follows keeps only its own (bench/README.md has the figures).
 
 Definitions (DECISIONS D7): PAR(n) counts the *whole* outstanding of a financing with any
 instalment more than n days late (PAR1: at least one day late); the arrears amount counts only
@@ -25,12 +33,13 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 
 from institutions.models import (
     DEBT_BASED_TYPES,
     EQUITY_TYPES,
     Client,
+    ContractType,
     FinancingContract,
     Instalment,
     Repayment,
@@ -41,11 +50,11 @@ from institutions.models import (
 #: Lateness thresholds: PAR(n) counts financings more than ``LATE_THRESHOLDS[n]`` days late.
 LATE_THRESHOLDS: dict[int, int] = {1: 0, 30: 30, 60: 60, 90: 90, 180: 180}
 
-#: Segments and the book column that defines them.
-SEGMENTS: dict[str, str] = {
-    "total": "''",
+#: Segments and the cell column that defines them (``None``: the whole portfolio).
+SEGMENTS: dict[str, str | None] = {
+    "total": None,
     "contract_type": "contract_type",
-    "branch": "CAST(branch_id AS VARCHAR(20))",
+    "branch": "branch_id",
     "gender": "gender",
     "area": "area",
 }
@@ -108,48 +117,144 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _book_sql() -> str:
+def _measures() -> list[tuple[str, str]]:
+    """(name, SQL expression over ``base``) of every measure summed per cell.
+
+    Book measures count only financings in the book at the date (``in_book``); the flows count
+    every financing disbursed in the window or written off in it."""
+    book = "in_book = 1"
+    measures = [
+        ("outstanding", f"CASE WHEN {book} THEN outstanding ELSE 0 END"),
+        ("gross_receivable", f"CASE WHEN {book} THEN gross_receivable ELSE 0 END"),
+        (
+            "outstanding_debt_based",
+            f"CASE WHEN {book} AND is_debt = 1 THEN outstanding ELSE 0 END",
+        ),
+    ]
+    for n, days in LATE_THRESHOLDS.items():
+        measures.append(
+            (
+                f"late_{n}",
+                f"CASE WHEN {book} AND is_debt = 1 AND days_late > {days}"
+                " THEN outstanding ELSE 0 END",
+            )
+        )
+        measures.append(
+            (
+                f"late_all_{n}",
+                f"CASE WHEN {book} AND days_late > {days} THEN outstanding ELSE 0 END",
+            )
+        )
+    measures += [
+        ("arrears", f"CASE WHEN {book} THEN arrears ELSE 0 END"),
+        (
+            "restructured",
+            f"CASE WHEN {book} AND restructured = 1 THEN outstanding ELSE 0 END",
+        ),
+        (
+            "restructured_in_arrears",
+            f"CASE WHEN {book} AND restructured = 1 AND days_late > 0 THEN outstanding ELSE 0 END",
+        ),
+        ("active_financings", f"CASE WHEN {book} THEN 1 ELSE 0 END"),
+        (
+            "equity_capital",
+            f"CASE WHEN {book} AND is_equity = 1 THEN outstanding ELSE 0 END",
+        ),
+        (
+            "equity_capital_appraised",
+            f"CASE WHEN {book} AND is_equity = 1 AND expected_roi IS NOT NULL"
+            " THEN outstanding ELSE 0 END",
+        ),
+        (
+            "equity_expected_income",
+            f"CASE WHEN {book} AND is_equity = 1 AND expected_roi IS NOT NULL"
+            " THEN outstanding * expected_roi / 100 ELSE 0 END",
+        ),
+        (
+            "equity_profit_in_period",
+            f"CASE WHEN {book} AND is_equity = 1 AND expected_roi IS NOT NULL"
+            " THEN profit_in_period ELSE 0 END",
+        ),
+        (
+            "profit_received_in_period",
+            f"CASE WHEN {book} THEN profit_in_period ELSE 0 END",
+        ),
+        (
+            "disbursed_in_period",
+            "CASE WHEN disbursed_in_window = 1 THEN financed_amount ELSE 0 END",
+        ),
+        ("number_disbursed_in_period", "disbursed_in_window"),
+        ("written_off_in_period", "written_off_in_window"),
+    ]
+    return measures
+
+
+#: Whether PostgreSQL may JIT-compile the portfolio statement. Its ~170 expressions cross the
+#: default cost thresholds for inlining and optimisation, which then took 3.2 s of a 14 s
+#: execution on 1M financings (bench/README.md); the compiled code does not win that back on a
+#: single pass over the book. Off for this statement only; the server's setting is untouched.
+JIT = False
+
+#: The columns of a cell, the unit the statement sums over.
+CELL_COLUMNS = ("contract_type", "branch_id", "gender", "area")
+
+
+def _portfolio_sql() -> str:
+    """One statement: the per-contract book and flows summed per cell (rows of kind ``cell``),
+    then the distinct active clients (rows of kind ``clients:…``). The materialised CTE
+    ``base`` holds only the financings in the book or in the window's flows."""
     names = {**_tables(), **_dialect()}
     debt = _sql_in(DEBT_BASED_TYPES)
     equity = _sql_in(EQUITY_TYPES)
-    late_columns = []
-    for n, days in LATE_THRESHOLDS.items():
-        late_columns.append(
-            f"SUM(CASE WHEN is_debt = 1 AND days_late > {days} THEN outstanding ELSE 0 END)"
-            f" AS late_{n}"
+    sums = ",\n  ".join(f"SUM({expression}) AS {name}" for name, expression in _measures())
+    cells = ", ".join(CELL_COLUMNS)
+    if connection.vendor == "postgresql":
+        # One text key: PostgreSQL, which has no statistics on a CTE's columns, then estimates
+        # few groups and hashes the book instead of sorting it (four separate columns: sort).
+        # Gender and area are NOT NULL choices; chr(31) never occurs in them.
+        cell_group = (
+            "contract_type || chr(31) || CAST(branch_id AS VARCHAR(20)) || chr(31) || gender"
+            " || chr(31) || area"
         )
-        late_columns.append(
-            f"SUM(CASE WHEN days_late > {days} THEN outstanding ELSE 0 END) AS late_all_{n}"
-        )
-    aggregates = ",\n  ".join(
-        [
-            "SUM(outstanding) AS outstanding",
-            "SUM(gross_receivable) AS gross_receivable",
-            "SUM(CASE WHEN is_debt = 1 THEN outstanding ELSE 0 END) AS outstanding_debt_based",
-            *late_columns,
-            "SUM(arrears) AS arrears",
-            "SUM(CASE WHEN restructured = 1 THEN outstanding ELSE 0 END) AS restructured",
-            "SUM(CASE WHEN restructured = 1 AND days_late > 0 THEN outstanding ELSE 0 END)"
-            " AS restructured_in_arrears",
-            "COUNT(*) AS active_financings",
-            "COUNT(DISTINCT client_id) AS active_clients",
-            "SUM(CASE WHEN is_equity = 1 THEN outstanding ELSE 0 END) AS equity_capital",
-            "SUM(CASE WHEN is_equity = 1 AND expected_roi IS NOT NULL THEN outstanding ELSE 0 END)"
-            " AS equity_capital_appraised",
-            "SUM(CASE WHEN is_equity = 1 AND expected_roi IS NOT NULL"
-            " THEN outstanding * expected_roi / 100 ELSE 0 END) AS equity_expected_income",
-            "SUM(CASE WHEN is_equity = 1 AND expected_roi IS NOT NULL"
-            " THEN profit_in_period ELSE 0 END) AS equity_profit_in_period",
-            "SUM(profit_in_period) AS profit_received_in_period",
-        ]
+        cell_values = ", ".join(f"MIN({column}) AS {column}" for column in CELL_COLUMNS)
+    else:
+        cell_group = cell_values = cells
+    money_nulls = ", ".join(f"NULL AS {name}" for name, _expression in _measures())
+    types = sorted(ContractType.values)
+    type_flags = ",\n         ".join(
+        f"MAX(CASE WHEN contract_type = '{value}' THEN 1 ELSE 0 END) AS has_type_{index}"
+        for index, value in enumerate(types)
     )
-    rollups = "\nUNION ALL\n".join(
-        f"SELECT '{segment}' AS segment, {column} AS segment_value,\n  {aggregates}\n"
-        f"FROM book GROUP BY {column if segment != 'total' else '1'}"
-        if segment != "total"
-        else f"SELECT 'total' AS segment, '' AS segment_value,\n  {aggregates}\nFROM book"
-        for segment, column in SEGMENTS.items()
+    placeholders = (
+        f"NULL AS contract_type, NULL AS branch_id, NULL AS gender, NULL AS area, {money_nulls}"
     )
+    type_counts = ", ".join(f"SUM(has_type_{index})" for index in range(len(types)))
+    type_nulls = ", ".join("CAST(NULL AS BIGINT)" for _value in types)
+    type_columns = ", ".join(
+        f"CAST(NULL AS BIGINT) AS has_type_{index}" for index in range(len(types))
+    )
+    clients_sql = f"""SELECT 'clients:gender+area' AS kind, NULL AS contract_type, NULL AS branch_id,
+  gender, area, {money_nulls}, COUNT(*) AS clients, {type_nulls}
+FROM per_client GROUP BY gender, area
+UNION ALL
+SELECT 'clients:contract_type' AS kind, {placeholders}, CAST(NULL AS BIGINT) AS clients, {type_counts}
+FROM per_client
+UNION ALL
+SELECT 'clients:branch' AS kind, NULL AS contract_type, branch_id, NULL AS gender, NULL AS area,
+  {money_nulls}, COUNT(*) AS clients, {type_nulls}
+FROM (
+  SELECT first_branch AS branch_id FROM per_client WHERE first_branch = last_branch
+  UNION ALL
+  SELECT branch_id FROM (
+    SELECT DISTINCT b.client_id, b.branch_id
+    FROM book b JOIN per_client p ON p.client_id = b.client_id
+    WHERE p.first_branch <> p.last_branch
+  ) several_branches
+) client_branches
+GROUP BY branch_id"""
+    # Instalments and repayments are aggregated per contract without joining the contracts:
+    # the contract-id range of the institution bounds the index scan, and the join with the
+    # institution's contracts below drops any other institution's contract inside the range.
     return f"""
 WITH due AS (
   SELECT i.contract_id,
@@ -157,8 +262,7 @@ WITH due AS (
          MIN(CASE WHEN i.paid_date IS NULL OR i.paid_date > %(as_of)s THEN i.due_date END)
            AS oldest_unpaid_due
   FROM {names["instalment"]} i
-  JOIN {names["contract"]} c ON c.id = i.contract_id
-  WHERE c.institution_id = %(institution_id)s AND i.due_date <= %(as_of)s
+  WHERE i.contract_id BETWEEN %(first_id)s AND %(last_id)s AND i.due_date <= %(as_of)s
   GROUP BY i.contract_id
 ), paid AS (
   SELECT r.contract_id,
@@ -167,11 +271,11 @@ WITH due AS (
          SUM(CASE WHEN r.value_date > %(window_start)s THEN r.profit_amount ELSE 0 END)
            AS profit_in_period
   FROM {names["repayment"]} r
-  JOIN {names["contract"]} c ON c.id = r.contract_id
-  WHERE c.institution_id = %(institution_id)s AND r.value_date <= %(as_of)s
+  WHERE r.contract_id BETWEEN %(first_id)s AND %(last_id)s AND r.value_date <= %(as_of)s
   GROUP BY r.contract_id
 ), contracts AS (
   SELECT c.id, c.client_id, c.contract_type, c.branch_id, cl.gender, cl.area, c.expected_roi,
+         c.financed_amount,
          c.financed_amount - COALESCE(p.principal, 0) AS outstanding,
          CASE WHEN c.contract_type IN ({debt})
            THEN c.financed_amount + c.profit_amount - COALESCE(p.principal, 0)
@@ -186,53 +290,46 @@ WITH due AS (
            SELECT 1 FROM {names["restructuring"]} s
            WHERE s.contract_id = c.id AND s.date <= %(as_of)s
          ) THEN 1 ELSE 0 END AS restructured,
-         COALESCE(p.profit_in_period, 0) AS profit_in_period
+         COALESCE(p.profit_in_period, 0) AS profit_in_period,
+         CASE WHEN c.disbursement_date > %(window_start)s THEN 1 ELSE 0 END AS disbursed_in_window,
+         CASE WHEN w.date > %(window_start)s THEN w.principal_amount ELSE 0 END
+           AS written_off_in_window,
+         w.date AS written_off_on,
+         CASE WHEN w.contract_id IS NULL THEN 1 ELSE 0 END AS not_written_off
   FROM {names["contract"]} c
   JOIN {names["client"]} cl ON cl.id = c.client_id
+  -- Written off by the date: out of the book (D10); in the window: a flow.
+  LEFT JOIN {names["writeoff"]} w ON w.contract_id = c.id AND w.date <= %(as_of)s
   LEFT JOIN due i ON i.contract_id = c.id
   LEFT JOIN paid p ON p.contract_id = c.id
   WHERE c.institution_id = %(institution_id)s
     AND c.disbursement_date <= %(as_of)s
-    AND NOT EXISTS (
-      SELECT 1 FROM {names["writeoff"]} w WHERE w.contract_id = c.id AND w.date <= %(as_of)s
-    )
-), book AS (
+), flagged AS (
   -- Rounded: SQLite sums decimals in floating point and leaves 5e-11 on repaid financings.
-  SELECT * FROM contracts WHERE ROUND(outstanding, 2) > 0
+  SELECT *,
+         CASE WHEN not_written_off = 1 AND ROUND(outstanding, 2) > 0 THEN 1 ELSE 0 END AS in_book
+  FROM contracts
+), base AS (
+  -- Only the financings in the book or in the window's flows are kept (and materialised).
+  SELECT * FROM flagged
+  WHERE in_book = 1 OR disbursed_in_window = 1 OR written_off_on > %(window_start)s
+), book AS (
+  SELECT client_id, {cells} FROM base WHERE in_book = 1
+), per_client AS (
+  -- One row per active client: gender and area are the client's own; which contract types it
+  -- holds (flags), and its branches (nearly always one).
+  SELECT client_id, MIN(gender) AS gender, MIN(area) AS area,
+         MIN(branch_id) AS first_branch, MAX(branch_id) AS last_branch,
+         {type_flags}
+  FROM book GROUP BY client_id
 )
-{rollups}
-"""
-
-
-def _flows_sql() -> str:
-    names = _tables()
-    sums = (
-        "SUM(disbursed) AS disbursed, SUM(number_disbursed) AS number_disbursed, "
-        "SUM(written_off) AS written_off"
-    )
-    rollups = "\nUNION ALL\n".join(
-        f"SELECT '{segment}' AS segment, {column} AS segment_value, {sums} FROM flows"
-        + ("" if segment == "total" else f" GROUP BY {column}")
-        for segment, column in SEGMENTS.items()
-    )
-    return f"""
-WITH flows AS (
-  SELECT c.contract_type, c.branch_id, cl.gender, cl.area,
-         CASE WHEN c.disbursement_date > %(window_start)s THEN c.financed_amount ELSE 0 END
-           AS disbursed,
-         CASE WHEN c.disbursement_date > %(window_start)s THEN 1 ELSE 0 END AS number_disbursed,
-         COALESCE(w.principal_amount, 0) AS written_off
-  FROM {names["contract"]} c
-  JOIN {names["client"]} cl ON cl.id = c.client_id
-  -- A LEFT JOIN, not OR EXISTS: PostgreSQL misestimated that filter 4x and walked contracts in
-  -- client order (random heap reads); this halves the statement on 1M contracts (bench/).
-  LEFT JOIN {names["writeoff"]} w
-    ON w.contract_id = c.id AND w.date > %(window_start)s AND w.date <= %(as_of)s
-  WHERE c.institution_id = %(institution_id)s
-    AND c.disbursement_date <= %(as_of)s
-    AND (c.disbursement_date > %(window_start)s OR w.contract_id IS NOT NULL)
-)
-{rollups}
+SELECT 'cell' AS kind, {cell_values},
+  {sums},
+  CAST(NULL AS BIGINT) AS clients, {type_columns}
+FROM base
+GROUP BY {cell_group}
+UNION ALL
+{clients_sql}
 """
 
 
@@ -243,49 +340,103 @@ def _decimal(value: object) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
+def _contract_id_range(institution_id: int) -> tuple[int, int]:
+    """The lowest and highest contract ids of the institution ((0, -1) when it has none)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT MIN(id), MAX(id) FROM {FinancingContract._meta.db_table}"
+            " WHERE institution_id = %s",
+            [institution_id],
+        )
+        first, last = cursor.fetchone()
+    return (0, -1) if first is None else (int(first), int(last))
+
+
+def _segment_value(segment: str, cell: dict[str, object]) -> str:
+    column = SEGMENTS[segment]
+    return "" if column is None else str(cell[column])
+
+
 def portfolio_at(
     *, institution_id: int, as_of: datetime.date, window_start: datetime.date
 ) -> list[SegmentPortfolio]:
     """The book of ``institution_id`` at ``as_of`` for every segment, with the flows of the
     window ``(window_start, as_of]`` (``window_start`` is the previous quarter end)."""
+    first_id, last_id = _contract_id_range(institution_id)
     params = {
         "institution_id": institution_id,
         "as_of": as_of.isoformat(),
         "window_start": window_start.isoformat(),
+        "first_id": first_id,
+        "last_id": last_id,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_book_sql(), params)
+    measures = [name for name, _expression in _measures()]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not JIT:
+            # For this statement only (SET LOCAL: until the end of the transaction).
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(_portfolio_sql(), params)
         columns = [column[0] for column in cursor.description]
-        book = {(row[0], str(row[1])): dict(zip(columns, row, strict=True)) for row in cursor}
-        cursor.execute(_flows_sql(), params)
-        flows = {(row[0], str(row[1])): row[2:] for row in cursor}
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor]
+
+    # Roll the cells up into segments: exact sums (Decimal; SQLite's floats are read back
+    # through their shortest text form, as ``_decimal`` does), rounded once per segment.
+    totals: dict[tuple[str, str], dict[str, Decimal]] = {("total", ""): {}}
+    clients: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if row["kind"] != "cell":
+            continue
+        for segment in SEGMENTS:
+            sums = totals.setdefault((segment, _segment_value(segment, row)), {})
+            for name in measures:
+                value = row[name]
+                if value is not None:
+                    sums[name] = sums.get(name, ZERO) + Decimal(str(value))
+    for row in rows:
+        kind = row["kind"]
+        if not kind.startswith("clients:"):
+            continue
+        if kind == "clients:contract_type":
+            for index, value in enumerate(sorted(ContractType.values)):
+                counted = int(row[f"has_type_{index}"] or 0)
+                if counted:
+                    clients[("contract_type", value)] = counted
+            continue
+        count = int(row["clients"])
+        if kind == "clients:gender+area":
+            # Gender and area are the client's own: each client is in exactly one pair.
+            for segment in ("total", "gender", "area"):
+                key = (segment, _segment_value(segment, row))
+                clients[key] = clients.get(key, 0) + count
+        else:
+            segment = kind.removeprefix("clients:").removesuffix("_id")
+            clients[(segment, _segment_value(segment, row))] = count
 
     results = []
-    for key in sorted(set(book) | set(flows)):
-        row = book.get(key, {})
-        disbursed, number_disbursed, written_off = flows.get(key, (None, None, None))
+    for key in sorted(totals):
+        sums = totals[key]
         results.append(
             SegmentPortfolio(
                 segment=key[0],
                 segment_value=key[1],
-                outstanding=_decimal(row.get("outstanding")),
-                gross_receivable=_decimal(row.get("gross_receivable")),
-                outstanding_debt_based=_decimal(row.get("outstanding_debt_based")),
-                late={n: _decimal(row.get(f"late_{n}")) for n in LATE_THRESHOLDS},
-                late_all={n: _decimal(row.get(f"late_all_{n}")) for n in LATE_THRESHOLDS},
-                arrears=_decimal(row.get("arrears")),
-                restructured=_decimal(row.get("restructured")),
-                restructured_in_arrears=_decimal(row.get("restructured_in_arrears")),
-                active_financings=int(row.get("active_financings") or 0),
-                active_clients=int(row.get("active_clients") or 0),
-                equity_capital=_decimal(row.get("equity_capital")),
-                equity_capital_appraised=_decimal(row.get("equity_capital_appraised")),
-                equity_expected_income=_decimal(row.get("equity_expected_income")),
-                equity_profit_in_period=_decimal(row.get("equity_profit_in_period")),
-                profit_received_in_period=_decimal(row.get("profit_received_in_period")),
-                disbursed_in_period=_decimal(disbursed),
-                number_disbursed_in_period=int(number_disbursed or 0),
-                written_off_in_period=_decimal(written_off),
+                outstanding=_decimal(sums.get("outstanding")),
+                gross_receivable=_decimal(sums.get("gross_receivable")),
+                outstanding_debt_based=_decimal(sums.get("outstanding_debt_based")),
+                late={n: _decimal(sums.get(f"late_{n}")) for n in LATE_THRESHOLDS},
+                late_all={n: _decimal(sums.get(f"late_all_{n}")) for n in LATE_THRESHOLDS},
+                arrears=_decimal(sums.get("arrears")),
+                restructured=_decimal(sums.get("restructured")),
+                restructured_in_arrears=_decimal(sums.get("restructured_in_arrears")),
+                active_financings=int(sums.get("active_financings") or 0),
+                active_clients=clients.get(key, 0),
+                equity_capital=_decimal(sums.get("equity_capital")),
+                equity_capital_appraised=_decimal(sums.get("equity_capital_appraised")),
+                equity_expected_income=_decimal(sums.get("equity_expected_income")),
+                equity_profit_in_period=_decimal(sums.get("equity_profit_in_period")),
+                profit_received_in_period=_decimal(sums.get("profit_received_in_period")),
+                disbursed_in_period=_decimal(sums.get("disbursed_in_period")),
+                number_disbursed_in_period=int(sums.get("number_disbursed_in_period") or 0),
+                written_off_in_period=_decimal(sums.get("written_off_in_period")),
             )
         )
     return results

@@ -34,6 +34,7 @@ from .models import (
     StaffingSnapshot,
     WriteOff,
 )
+from .statement_rules import violations_of as statement_violations_of
 
 
 class BranchInline(admin.TabularInline):
@@ -193,8 +194,30 @@ class LatePaymentChargeAdmin(SimpleHistoryAdmin):
     raw_id_fields = ("contract",)
 
 
+class FinancialStatementForm(forms.ModelForm):
+    """Runs every registered statement rule, as ``services.financial_statement_save`` does, so
+    the admin cannot save a statement that a blocking rule rejects (late-payment amounts
+    recognised as income)."""
+
+    class Meta:
+        model = FinancialStatement
+        fields = "__all__"  # noqa: DJ007 — the admin chooses the fields it shows
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        candidate = construct_instance(self, copy.copy(self.instance))
+        for violation in statement_violations_of(candidate):
+            if violation.blocking:
+                field = violation.field if violation.field in self.fields else None
+                self.add_error(field, forms.ValidationError(violation.message, code=violation.code))
+        return cleaned
+
+
 @admin.register(FinancialStatement)
 class FinancialStatementAdmin(SimpleHistoryAdmin):
+    form = FinancialStatementForm
     list_display = ("period", "total_assets", "gross_financing_portfolio", "total_equity")
     list_filter = ("period__institution",)
 

@@ -828,9 +828,11 @@ def contract_schedule_replace(
 
     _require_can_enter_data(actor=actor, institution=contract.institution)
     contract = FinancingContract.objects.select_for_update().get(pk=contract.pk)
-    paid = Instalment.objects.filter(contract=contract).exclude(
-        principal_paid=0, profit_paid=0
-    ).exists()
+    paid = (
+        Instalment.objects.filter(contract=contract)
+        .exclude(principal_paid=0, profit_paid=0)
+        .exists()
+    )
     if paid or Repayment.objects.filter(contract=contract).exists():
         raise ValidationError(
             {

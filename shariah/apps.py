@@ -13,11 +13,19 @@ class ShariahConfig(AppConfig):
         # entry path.
         from institutions import contract_rules
 
-        from .rules import contract_violations
+        from .rules import contract_violations, contract_violations_many
         from .services import findings_record_from_warnings
 
         contract_rules.register_rule(contract_violations)
+        contract_rules.register_batch_form(contract_violations, contract_violations_many)
         contract_rules.register_warning_sink(findings_record_from_warnings)
+
+        # A quarter's statement must set aside every late-payment amount collected (D11).
+        from institutions import statement_rules
+
+        from .rules import statement_violations
+
+        statement_rules.register_rule(statement_violations)
 
         # Likewise the indicator engine never imports this app: the compliance indicators join
         # every quarter's computation through its contributor extension point.

@@ -44,8 +44,15 @@ RES-DEBT-RAISED        B a change that raises the amount owed (updates)         
 PRODUCT-NOT-APPROVED   B product not approved by the Shariah board (new contracts)
 
 ``contract_violations`` is what ``apps.ShariahConfig.ready`` registers with
-``institutions.contract_rules``: it builds the context from the database and runs every rule.
-``evaluate`` is the pure core, also used to compute the share of contracts passing all rules.
+``institutions.contract_rules``: it builds the context from the database and runs every rule;
+``contract_violations_many`` is its batch form for bulk imports (the context of many contracts
+loaded in a few queries, the same violations). ``evaluate`` is the pure core. The share of a
+quarter's contracts passing all rules is counted in the database from the same rules written as
+conditions (``rule_conditions``; a test keeps the two in agreement).
+
+``statement_violations`` is registered with ``institutions.statement_rules``: a quarter's
+statement is refused at save when its late-payment memo line is below the late-payment amounts
+collected in the quarter (``LATE-AS-INCOME``, DECISIONS D11).
 
 What the rules do not decide, and why:
 
@@ -55,7 +62,7 @@ What the rules do not decide, and why:
   loss share (``institution_loss_share``); a contract without it has nothing to judge.
 * Late-payment amounts recognised as income are a statement matter (DECISIONS D11):
   :func:`late_payment_income_violations` checks a quarter's statement against the charges
-  collected. A rescheduling that raises the debt is refused by the database constraint
+  collected, blocking at statement save (:func:`statement_violations`). A rescheduling that raises the debt is refused by the database constraint
   ``institutions_restructuring_does_not_raise_debt``; :func:`restructuring_violations` is the same
   rule for callers that want the coded message before saving.
 """
@@ -63,7 +70,7 @@ What the rules do not decide, and why:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -77,6 +84,7 @@ from institutions.models import (
     DEBT_BASED_TYPES,
     LEASE_TYPES,
     ContractType,
+    FinancialStatement,
     FinancingContract,
 )
 
@@ -727,6 +735,22 @@ def contract_violations(contract: FinancingContract) -> list[RuleViolation]:
     return evaluate(contract, contract_rule_context(contract=contract))
 
 
+def contract_violations_many(
+    contracts: Sequence[FinancingContract | None],
+) -> list[list[RuleViolation]]:
+    """The batch form of :func:`contract_violations` (``contract_rules.register_batch_form``):
+    the same violations for each contract, in order, with the context of all of them loaded in
+    a few queries (``selectors.contract_rule_contexts``). A contract with a primary key is
+    checked as a change to its saved row (the update stage), one without as a new contract."""
+    from .selectors import contract_rule_contexts
+
+    contexts = contract_rule_contexts(contracts=contracts)
+    return [
+        [] if contract is None else evaluate(contract, context)
+        for contract, context in zip(contracts, contexts, strict=True)
+    ]
+
+
 # --- Checks on other records ------------------------------------------------------------------
 
 
@@ -741,6 +765,7 @@ def restructuring_violations(
 
 
 LATE_PAYMENT_AS_INCOME = "LATE-AS-INCOME"
+_LATE_PAYMENT_AS_INCOME_NAME = _("Late-payment amounts recognised as income")
 _LATE_PAYMENT_AS_INCOME_MESSAGE = _(
     "Late-payment amounts of {collected} were collected in the quarter but only {memo} is "
     "reported on the late-payment memo line: the difference, {gap}, is being treated as income. "
@@ -768,11 +793,27 @@ def late_payment_income_violations(
         RuleViolation(
             code=LATE_PAYMENT_AS_INCOME,
             field="late_payment_collected",
-            message=format_lazy(_LATE_PAYMENT_AS_INCOME_MESSAGE, **params),  # type: ignore[arg-type]
+            message=format_lazy(  # type: ignore[arg-type]
+                _VIOLATION_MESSAGE,
+                rule=_LATE_PAYMENT_AS_INCOME_NAME,
+                code=LATE_PAYMENT_AS_INCOME,
+                message=format_lazy(_LATE_PAYMENT_AS_INCOME_MESSAGE, **params),
+            ),
             blocking=True,
             params=params,
         )
     ]
+
+
+def statement_violations(statement: FinancialStatement) -> list[RuleViolation]:
+    """The rule registered with ``institutions.statement_rules``: the statement being saved
+    (its unsaved values) against the late-payment amounts collected in its quarter."""
+    from .selectors import late_payment_collected_in
+
+    return late_payment_income_violations(
+        collected=late_payment_collected_in(period=statement.period),
+        reported_memo=statement.late_payment_collected or ZERO,
+    )
 
 
 def message_for(code: str, params: Mapping[str, str]) -> Promise | None:

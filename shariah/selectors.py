@@ -4,17 +4,20 @@ scope is a 404), and the loaders that feed the pure modules (rules, ledger, indi
 from __future__ import annotations
 
 import datetime
+import operator
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import reduce
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from institutions.models import (
+    ContractType,
     FinancialStatement,
     FinancingContract,
     FinancingProduct,
@@ -25,7 +28,7 @@ from institutions.models import (
 from institutions.selectors import institution_ids_for_user, period_get_for_user
 from users.models import User
 
-from . import compliance, purification
+from . import compliance, purification, rule_conditions
 from .models import (
     AuditAnswer,
     CharityTransfer,
@@ -37,11 +40,9 @@ from .models import (
     ShariahPolicy,
 )
 from .rules import (
-    RULES,
     RuleContext,
     RuleViolation,
-    Stage,
-    evaluate,
+    forbidden_salam_commodity,
     late_payment_income_violations,
 )
 
@@ -145,6 +146,80 @@ def contract_rule_context(*, contract: FinancingContract) -> RuleContext:
     ):
         approved = product_is_approved(product_id=contract.product_id, on=contract.contract_date)
     return RuleContext(original=original, stored=stored, product_approved=approved)
+
+
+#: Ids per query when loading the rule context of many contracts (well under SQLite's limit on
+#: query parameters).
+_CONTEXT_CHUNK = 5000
+
+
+def _chunks(values: list[Any], size: int = _CONTEXT_CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _approved_on(windows: list[tuple[Any, Any]], on: datetime.date) -> bool:
+    """``product_is_approved`` over the product's approval windows, already loaded."""
+    return any(start <= on and (end is None or end > on) for start, end in windows)
+
+
+def contract_rule_contexts(
+    *, contracts: Sequence[FinancingContract | None]
+) -> list[RuleContext | None]:
+    """``[contract_rule_context(contract=c) for c in contracts]`` in a few queries whatever the
+    number of contracts: boards per institution, approval windows per product, and for saved
+    contracts (``pk`` set) the stored rows and the terms as signed (``None`` entries stay
+    ``None``)."""
+    present = [contract for contract in contracts if contract is not None]
+    ids = sorted({contract.pk for contract in present if contract.pk is not None})
+    stored: dict[int, dict[str, Any]] = {}
+    signed: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(ids):
+        for row in FinancingContract.objects.filter(pk__in=chunk).values("id", *SIGNED_TERMS):
+            stored[row.pop("id")] = row
+        history = (
+            FinancingContract.history.filter(id__in=chunk)
+            .order_by("id", "history_date", "history_id")
+            .values("id", *SIGNED_TERMS)
+        )
+        for row in history:
+            contract_id = row.pop("id")
+            signed.setdefault(contract_id, row)  # the first historical record
+    institution_ids = sorted({contract.institution_id for contract in present})
+    with_board = set(
+        ShariahBoardMember.objects.filter(institution_id__in=institution_ids)
+        .values_list("institution_id", flat=True)
+        .distinct()
+    )
+    product_ids = sorted(
+        {
+            contract.product_id
+            for contract in present
+            if contract.product_id is not None and contract.institution_id in with_board
+        }
+    )
+    windows: dict[int, list[tuple[Any, Any]]] = {}
+    for chunk in _chunks(product_ids):
+        for product_id, approved_on, withdrawn_on in ProductApproval.objects.filter(
+            product_id__in=chunk
+        ).values_list("product_id", "approved_on", "withdrawn_on"):
+            windows.setdefault(product_id, []).append((approved_on, withdrawn_on))
+
+    contexts: list[RuleContext | None] = []
+    for contract in contracts:
+        if contract is None:
+            contexts.append(None)
+            continue
+        original = current = None
+        if contract.pk is not None:
+            current = stored.get(contract.pk)
+            # As ``contract_terms_as_signed``: the stored row when there is no history.
+            original = signed.get(contract.pk, current)
+        approved: bool | None = None
+        if contract.product_id is not None and contract.institution_id in with_board:
+            approved = _approved_on(windows.get(contract.product_id, []), contract.contract_date)
+        contexts.append(RuleContext(original=original, stored=current, product_approved=approved))
+    return contexts
 
 
 def period_covering(*, institution_id: int, date: datetime.date) -> ReportingPeriod | None:
@@ -275,48 +350,53 @@ def audit_score_for(*, audit: ShariahAudit) -> compliance.AuditScore:
 # --- Compliance of a quarter ------------------------------------------------------------------
 
 
-def _approved_products_on(*, institution_id: int) -> dict[int, list[tuple[Any, Any]]]:
-    windows: dict[int, list[tuple[Any, Any]]] = {}
-    for product_id, approved_on, withdrawn_on in ProductApproval.objects.filter(
-        product__institution_id=institution_id
-    ).values_list("product_id", "approved_on", "withdrawn_on"):
-        windows.setdefault(product_id, []).append((approved_on, withdrawn_on))
-    return windows
-
-
 def contracts_rule_review(*, period: ReportingPeriod) -> tuple[int, int, Counter[str], set[int]]:
-    """Re-run the rules on the contracts concluded in the quarter (stage ``review``).
+    """The rules of the ``review`` stage over the contracts concluded in the quarter, counted in
+    the database (``rule_conditions``: one condition per rule, no Python loop per contract).
 
     Returns (contracts checked, contracts passing every rule, failures per rule code, ids of the
     products used without an approval).
     """
-    has_board = institution_has_shariah_board(institution_id=period.institution_id)
-    windows = _approved_products_on(institution_id=period.institution_id) if has_board else {}
-    checked = passing = 0
-    failures: Counter[str] = Counter()
-    unapproved: set[int] = set()
     contracts = FinancingContract.objects.filter(
         institution_id=period.institution_id,
         contract_date__range=(period.start_date, period.end_date),
-    ).order_by("pk")
-    for contract in contracts.iterator(chunk_size=2000):
-        approved: bool | None = None
-        if has_board:
-            approved = any(
-                start <= contract.contract_date and (end is None or end > contract.contract_date)
-                for start, end in windows.get(contract.product_id, [])
-            )
-            if not approved:
-                unapproved.add(contract.product_id)
-        violations = evaluate(
-            contract, RuleContext(product_approved=approved), stage=Stage.REVIEW, rules=RULES
+    )
+    has_board = institution_has_shariah_board(institution_id=period.institution_id)
+    # The multilingual word match runs once per distinct salam commodity text, not per contract.
+    commodities = (
+        contracts.filter(contract_type=ContractType.SALAM)
+        .values_list("commodity", flat=True)
+        .distinct()
+    )
+    conditions = rule_conditions.review_conditions(
+        forbidden_commodities=[text for text in commodities if forbidden_salam_commodity(text)],
+        has_shariah_board=has_board,
+    )
+    codes = list(conditions)
+    any_rule = reduce(operator.or_, conditions.values())
+    counts = contracts.aggregate(
+        checked=Count("pk"),
+        failing=Count("pk", filter=any_rule),
+        **{
+            f"rule_{index}": Count("pk", filter=conditions[code])
+            for index, code in enumerate(codes)
+        },
+    )
+    failures: Counter[str] = Counter(
+        {
+            code: counts[f"rule_{index}"]
+            for index, code in enumerate(codes)
+            if counts[f"rule_{index}"]
+        }
+    )
+    unapproved: set[int] = set()
+    if has_board:
+        unapproved = set(
+            contracts.filter(conditions["PRODUCT-NOT-APPROVED"])
+            .values_list("product_id", flat=True)
+            .distinct()
         )
-        checked += 1
-        if violations:
-            failures.update({violation.code for violation in violations})
-        else:
-            passing += 1
-    return checked, passing, failures, unapproved
+    return counts["checked"], counts["checked"] - counts["failing"], failures, unapproved
 
 
 def open_findings_at(*, institution_id: int, date: datetime.date) -> dict[str, int]:

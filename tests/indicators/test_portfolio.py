@@ -25,7 +25,7 @@ import pytest
 
 from indicators.portfolio import SegmentPortfolio, portfolio_at
 from institutions.models import Institution
-from tests.factories import FinancingContractFactory
+from tests.factories import ClientFactory, FinancingContractFactory
 from tests.indicators.conftest import AS_OF, WINDOW_START, D, _money
 
 
@@ -155,3 +155,37 @@ def test_a_financing_repaid_in_odd_cents_leaves_the_book(institution: Institutio
     rows = portfolio_at(institution_id=institution.pk, as_of=AS_OF, window_start=WINDOW_START)
     total = next(row for row in rows if row.segment == "total")
     assert (total.active_financings, total.outstanding) == (0, Decimal("0.00"))
+
+
+@pytest.mark.django_db
+def test_contracts_of_another_institution_inside_the_id_range_are_not_counted(
+    book: dict[str, object], other_institution: Institution
+) -> None:
+    """Instalments and repayments are filtered by the institution's contract-id range, not by a
+    join: another institution's financings numbered between its own must still not count."""
+    from institutions.models import FinancingContract
+    from tests.indicators.conftest import _contract, _instalment
+
+    institution = book["institution"]
+    before = _segments(book, AS_OF, WINDOW_START)
+    last_id = FinancingContract.objects.filter(institution=institution).order_by("-pk")[0].pk
+    other_client = ClientFactory(institution=other_institution, gender="male", area="peri_urban")
+    stranger = _contract(other_institution, other_client, "murabaha", 7000, 700, id=last_id + 10)
+    _instalment(stranger, 1, D(2025, 6, 30), 3000, 300, paid_on=D(2025, 11, 1))
+    _instalment(stranger, 2, D(2025, 10, 31), 4000, 400)  # 61 days late at the date
+    # One more financing of the institution after it: the stranger is inside the range now.
+    own_client = ClientFactory(institution=institution, branch=book["b1"])
+    own = _contract(institution, own_client, "murabaha", 500, 50, id=last_id + 20)
+    _instalment(own, 1, D(2026, 3, 31), 500, 50)
+
+    after = _segments(book, AS_OF, WINDOW_START)
+    total, was = after[("total", "")], before[("total", "")]
+    assert total.outstanding == was.outstanding + _money(500)
+    assert total.late == was.late
+    assert total.arrears == was.arrears
+    assert total.profit_received_in_period == was.profit_received_in_period
+    assert (total.active_financings, total.active_clients) == (
+        was.active_financings + 1,
+        was.active_clients + 1,
+    )
+    assert set(after) == set(before)  # no segment of the other institution's appears

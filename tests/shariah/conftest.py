@@ -13,6 +13,7 @@ import pytest
 
 from institutions.models import Branch, Client, ContractType, FinancingProduct, Institution
 from shariah.services import checklist_load
+from tests.api.conftest import api, make_token, token  # noqa: F401 — API fixtures, shared
 from tests.factories import BranchFactory, ClientFactory, FinancingProductFactory
 
 D = datetime.date

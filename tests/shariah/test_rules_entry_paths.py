@@ -7,18 +7,24 @@ it to the dictionary; every case below then runs through it too. ``update`` is t
 change to a contract already stored (re-sent by its contract number); a path that cannot change
 a saved contract leaves it ``None`` and the update-stage rules are skipped there, saying why.
 
-Paths today: the REST API's single endpoint ``POST /api/v1/contracts/`` (through
-``institutions.services.contract_create``; the API has no endpoint that changes a stored
-contract, so the two update-stage rules are skipped there) and its bulk endpoint
-``POST /api/v1/contracts/bulk/`` (through ``partners.bulk.validate_contracts`` and
-``contract_rules.violations_of_many``; a re-sent contract number is checked as an update).
+Paths today:
+
+* ``api_single``: ``POST /api/v1/contracts/`` (through ``institutions.services.contract_create``;
+  the API has no endpoint that changes a stored contract, so the update-stage rules are skipped);
+* ``api_bulk``: ``POST /api/v1/contracts/bulk/`` (``partners.bulk.validate_contracts`` and
+  ``contract_rules.violations_of_many``; a re-sent contract number is checked as an update);
+* ``browser_form``: the contract form per type (``/institutions/<code>/contracts/new/`` and
+  ``/contracts/<id>/edit/``), posted as a user fills it; a rule whose field the type's form does
+  not have (a profit rate on a qard hassan or a mudaraba) cannot be broken there and is skipped;
+* ``file_import``: a CSV uploaded on the quarter's import page: the preview must show the rule on
+  the file's row and column and save nothing; a clean file is then confirmed.
+
 ``test_rules.py`` covers ``contract_create`` and the admin form directly.
 
-To add a path (the browser contract form, the browser file import): write
-``_<path>_create(env, row) -> Outcome`` — ``row`` is a contract as partners send it (references
-by code, dates and amounts as text; ``env.browser`` is a Django test client logged in as the
-institution's staff member) — and, if the path can change a stored contract, an ``update``
-function; then add ``"<path>": EntryPath(create=..., update=...)`` to ``ENTRY_PATHS``.
+To add a path: write ``_<path>_create(env, row) -> Outcome`` (``row`` is a contract as partners
+send it: references by code, dates and amounts as text; ``env.browser`` is a Django test client
+logged in as the institution's staff member) and, if the path can change a stored contract, an
+``update`` function; then add ``"<path>": EntryPath(create=..., update=...)`` to ``ENTRY_PATHS``.
 """
 
 from __future__ import annotations
@@ -31,9 +37,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as DjangoClient
 from rest_framework.test import APIClient
 
+from institutions.forms_contracts import COMMON_FIELDS, contract_terms_forms
 from institutions.models import (
     Branch,
     Client,
@@ -41,10 +49,12 @@ from institutions.models import (
     FinancingContract,
     FinancingProduct,
     Institution,
+    ReportingPeriod,
 )
 from institutions.services import contract_create
 from shariah.models import ShariahFinding
 from shariah.rules import RULES
+from tests.factories import ReportingPeriodFactory
 from tests.factories.shariah import ProductApprovalFactory, ShariahBoardMemberFactory
 from users.models import User
 
@@ -80,6 +90,11 @@ class Env:
     staff: User
     api: APIClient
     browser: DjangoClient
+    period: ReportingPeriod
+
+    @property
+    def products_by_code(self) -> dict[str, FinancingProduct]:
+        return {product.code: product for product in self.products.values()}
 
 
 def _api_single_create(env: Env, row: dict[str, Any]) -> Outcome:
@@ -110,9 +125,110 @@ class EntryPath:
     update: Callable[[Env, dict[str, Any]], Outcome] | None
 
 
+def _form_errors(response: Any) -> list[tuple[str | None, str]]:
+    """(field, code) of every error on the contract form page's forms."""
+    found: list[tuple[str | None, str]] = []
+    forms = [response.context["common"]] + [
+        section["form"] for section in response.context["sections"] if section["chosen"]
+    ]
+    for form in forms:
+        for name, errors in form.errors.as_data().items():
+            found += [(None if name == "__all__" else name, error.code or "") for error in errors]
+    return found
+
+
+def _form_data(env: Env, row: dict[str, Any], *, schedule: str) -> dict[str, str]:
+    """The contract form as a user fills it: common fields by name, the chosen type's terms
+    under the type's prefix, branch and product chosen from lists, the client typed by
+    reference, no schedule (the rules concern the terms), and every field the row does not
+    mention left at the value the form shows (its initial value or the model's default).
+
+    A row value the form has no field for cannot be typed on this path: the case is skipped
+    there (e.g. a profit rate on a qard hassan, whose form has no such field)."""
+    contract_type = env.products_by_code[row["product"]].contract_type
+    terms_form = contract_terms_forms(data=None, chosen=contract_type, instance=None)[contract_type]
+    data = {
+        "contract_type": contract_type,
+        "branch": str(env.branch.pk),
+        "client": env.client.external_id,
+        "product": str(env.products_by_code[row["product"]].pk),
+        "schedule-mode": schedule,
+    }
+    for name in COMMON_FIELDS:
+        if name not in row and name not in data:
+            default = FinancingContract._meta.get_field(name).get_default()
+            data[name] = "" if default in (None, "") else str(default)
+    for name, bound in ((name, terms_form[name]) for name in terms_form.fields):
+        value = bound.value()
+        data[f"{contract_type}-{name}"] = "" if value is None or value is False else str(value)
+    for name, value in row.items():
+        if name in ("branch", "client", "product"):
+            continue
+        if name in COMMON_FIELDS:
+            data[name] = "" if value is None else str(value)
+        elif name in terms_form.fields:
+            data[f"{contract_type}-{name}"] = "" if value is None else str(value)
+        elif value not in (None, "") and str(value).strip("0.") != "":
+            pytest.skip(f"the {contract_type} form has no {name} field: it cannot be typed there")
+    return data
+
+
+def _browser_form_create(env: Env, row: dict[str, Any]) -> Outcome:
+    response = env.browser.post(
+        f"/institutions/{env.institution.code}/contracts/new/",
+        _form_data(env, row, schedule="none"),
+    )
+    if response.status_code == 302:
+        return Outcome(True, detail=response["Location"])
+    assert response.status_code == 200, response.status_code
+    return Outcome(False, _form_errors(response), response.content.decode()[:2000])
+
+
+def _browser_form_update(env: Env, row: dict[str, Any]) -> Outcome:
+    stored = FinancingContract.objects.get(
+        institution=env.institution, external_id=row["external_id"]
+    )
+    response = env.browser.post(
+        f"/contracts/{stored.pk}/edit/", _form_data(env, row, schedule="keep")
+    )
+    if response.status_code == 302:
+        return Outcome(True, detail=response["Location"])
+    assert response.status_code == 200, response.status_code
+    return Outcome(False, _form_errors(response), response.content.decode()[:2000])
+
+
+def _file_import(env: Env, row: dict[str, Any]) -> Outcome:
+    """A CSV file with the API's column names, uploaded on the quarter's import page: the
+    preview must list the rule's error on its row and column; a clean file is confirmed."""
+    columns = list(row)
+    lines = [
+        ",".join(columns),
+        ",".join("" if row[name] is None else str(row[name]) for name in columns),
+    ]
+    upload = SimpleUploadedFile(
+        "contracts.csv", ("\n".join(lines) + "\n").encode(), content_type="text/csv"
+    )
+    page = f"/periods/{env.period.pk}/import/"
+    response = env.browser.post(page, {"kind": "contracts", "file": upload})
+    assert response.status_code == 200, response.status_code
+    problems = response.context["problems"]
+    if problems:
+        assert all(problem.row in (2, None) for problem in problems), problems
+        errors = [
+            (problem.column.name if problem.column else None, problem.code) for problem in problems
+        ]
+        return Outcome(False, errors, problems)
+    token = response.context["token"]
+    confirmed = env.browser.post(f"{page}{token}/confirm/")
+    assert confirmed.status_code == 302, confirmed.status_code
+    return Outcome(True, detail=confirmed["Location"])
+
+
 ENTRY_PATHS: dict[str, EntryPath] = {
     "api_single": EntryPath(create=_api_single_create, update=None),
     "api_bulk": EntryPath(create=_api_bulk, update=_api_bulk),
+    "browser_form": EntryPath(create=_browser_form_create, update=_browser_form_update),
+    "file_import": EntryPath(create=_file_import, update=_file_import),
 }
 
 
@@ -157,7 +273,10 @@ def env(
     token: str,
     client_for: Callable[[User], DjangoClient],
 ) -> Env:
-    return Env(institution, branch, borrower, products, staff, api(token), client_for(staff))
+    period = ReportingPeriodFactory(institution=institution, year=2025, quarter=1)
+    return Env(
+        institution, branch, borrower, products, staff, api(token), client_for(staff), period
+    )
 
 
 # --- Cases: one per rule ---------------------------------------------------------------------------

@@ -638,14 +638,14 @@ def apply_service_errors(form: Any, error: ValidationError, *, fields: Iterable[
         return balance
     for field, errors in error.error_dict.items():
         for item in errors:
-            for message in ValidationError(item).messages:
-                if field in shown:
-                    form.add_error(field, message)
-                elif field == "total_assets":
-                    balance.append(message)
-                    form.add_error(None, message)
-                else:
-                    form.add_error(None, message)
+            # The ValidationError itself, not its text: its code (e.g. a Shariah rule's) stays.
+            if field in shown:
+                form.add_error(field, item)
+            elif field == "total_assets":
+                balance.extend(ValidationError(item).messages)
+                form.add_error(None, item)
+            else:
+                form.add_error(None, item)
     return balance
 
 

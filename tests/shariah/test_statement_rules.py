@@ -247,3 +247,29 @@ def test_admin_add_form_runs_the_rule(
     page = browser.post(url, _form_data(template, late_payment_collected="200.00"))
     assert page.status_code == 302, page.context["adminform"].form.errors
     assert FinancialStatement.objects.get().late_payment_collected == M("200.00")
+
+
+# --- The browser return form -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("memo", "accepted"), [("150,00", False), ("200,00", True)])
+def test_the_income_statement_form_refuses_late_payments_booked_as_income(
+    quarter: ReportingPeriod, staff: User, client_for: Any, memo: str, accepted: bool
+) -> None:
+    """Through the quarterly-return page (French numbers): below the 200.00 collected, the error
+    sits on the memo line with the rule's code and nothing is saved; at 200.00 it saves."""
+    browser = client_for(staff)
+    browser.cookies["django_language"] = "fr"
+    response = browser.post(
+        f"/periods/{quarter.pk}/data/income_statement/",
+        {"financing_income": "30 000,00", FIELD: memo},
+    )
+    if accepted:
+        assert response.status_code == 302
+        assert FinancialStatement.objects.get(period=quarter).late_payment_collected == M("200.00")
+        return
+    assert response.status_code == 400
+    errors = response.context["form"].errors.as_data()
+    assert [error.code for error in errors[FIELD]] == [CODE]
+    assert CODE in response.content.decode()
+    assert not FinancialStatement.objects.filter(period=quarter).exists()

@@ -1135,33 +1135,38 @@ def _statement_problems(error: ValidationError, parsed: Parsed) -> list[ImportPr
     layout = layout_for(STATEMENT)
     amount = layout.column("amount")
     problems = []
-    messages = (
-        error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+    # The ValidationErrors themselves, not their texts: a Shariah rule's code stays with it.
+    errors = (
+        error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
     )
-    for name, texts in messages.items():
-        for text in texts:
-            if name == NON_FIELD_ERRORS or name not in parsed.line_rows:
-                prefix = ""
-                if name != NON_FIELD_ERRORS:
-                    prefix = capfirst(str(FinancialStatement._meta.get_field(name).verbose_name))
-                problems.append(
-                    ImportProblem(
-                        _("{field}: {message}").format(field=prefix, message=text)
-                        if prefix
-                        else text,
-                        code="invalid",
+    for name, items in errors.items():
+        for item in items:
+            code = item.code or "invalid"
+            for text in item.messages:
+                if name == NON_FIELD_ERRORS or name not in parsed.line_rows:
+                    prefix = ""
+                    if name != NON_FIELD_ERRORS:
+                        prefix = capfirst(
+                            str(FinancialStatement._meta.get_field(name).verbose_name)
+                        )
+                    problems.append(
+                        ImportProblem(
+                            _("{field}: {message}").format(field=prefix, message=text)
+                            if prefix
+                            else text,
+                            code=code,
+                        )
                     )
-                )
-            else:
-                problems.append(
-                    ImportProblem(
-                        text,
-                        row=parsed.line_rows[name],
-                        column=amount,
-                        letter=parsed.letters.get("amount", ""),
-                        code="invalid",
+                else:
+                    problems.append(
+                        ImportProblem(
+                            text,
+                            row=parsed.line_rows[name],
+                            column=amount,
+                            letter=parsed.letters.get("amount", ""),
+                            code=code,
+                        )
                     )
-                )
     return problems
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import reverse
@@ -272,4 +273,39 @@ def test_the_income_statement_form_refuses_late_payments_booked_as_income(
     errors = response.context["form"].errors.as_data()
     assert [error.code for error in errors[FIELD]] == [CODE]
     assert CODE in response.content.decode()
+    assert not FinancialStatement.objects.filter(period=quarter).exists()
+
+
+# --- The statement file import -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("memo", "accepted"), [("150,00", False), ("200,00", True)])
+def test_a_statement_file_with_late_payments_booked_as_income_is_refused(
+    quarter: ReportingPeriod, staff: User, client_for: Any, memo: str, accepted: bool
+) -> None:
+    """A statements CSV (line, amount) on the quarter's import page: the preview shows the rule
+    on the memo line's row, and nothing is saved; at 200.00 the file can be confirmed."""
+    lines = [
+        "line,amount",
+        '"cash_and_bank","100000,00"',
+        '"gross_financing_portfolio","400000,00"',
+        '"total_assets","500000,00"',
+        '"total_liabilities","300000,00"',
+        '"total_equity","200000,00"',
+        f'"{FIELD}","{memo}"',
+    ]
+    upload = SimpleUploadedFile("statement.csv", ("\n".join(lines) + "\n").encode())
+    response = client_for(staff).post(
+        f"/periods/{quarter.pk}/import/",
+        {"kind": "statement", "file": upload},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert response.status_code == 200
+    problems = response.context["problems"]
+    if accepted:
+        assert problems == []
+        assert response.context["token"]
+    else:
+        assert [(problem.row, problem.code) for problem in problems] == [(7, CODE)]
+        assert CODE in str(problems[0].message)
     assert not FinancialStatement.objects.filter(period=quarter).exists()

@@ -415,7 +415,8 @@ def _references(institution: Institution) -> dict[str, dict[str, Any]]:
 
 def _stored_contract_ids(institution: Institution, external_ids: list[Any]) -> dict[str, int]:
     """The stored contracts' ids by number, among ``external_ids`` (a few queries)."""
-    wanted = sorted({value for value in external_ids if value})
+    # A value with U+0000 is already an error (PostgreSQL text cannot hold it): never query it.
+    wanted = sorted({value for value in external_ids if value and "\x00" not in str(value)})
     if len(wanted) > 30_000:
         # One scan of the institution's contracts beats many long IN lists.
         every = FinancingContract.objects.filter(institution=institution).values_list(
@@ -1528,7 +1529,9 @@ def validate_clients(
     )
     errors.extend(columns.errors)
     stored: dict[str, int] = {}
-    for chunk in _chunks(sorted({n for n in numbers.dropna().tolist()})):
+    # A value with U+0000 is already an error (PostgreSQL text cannot hold it): never query it.
+    lookup = sorted({n for n in numbers.dropna().tolist() if "\x00" not in str(n)})
+    for chunk in _chunks(lookup):
         stored.update(
             Client.objects.filter(institution=institution, external_id__in=chunk).values_list(
                 "external_id", "id"

@@ -218,3 +218,15 @@ def test_malformed_csv_is_a_400_not_a_500(api, token, references) -> None:
     response = _post(api(token), "external_id,branch\nA\rB,x\n", "text/csv")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "parse_error"
+
+
+def test_a_nul_character_in_a_contract_number_is_a_row_error_not_a_500(
+    api, token, references
+) -> None:
+    """Found by schemathesis on PostgreSQL: looking up which contract numbers are stored sent
+    U+0000 to the database (a 500). It is an error on its row and nothing is written."""
+    response = _post(api(token), [contract_row("K1"), contract_row("K\x002")])
+    assert response.status_code == 400, response.json()
+    errors = {(e["row"], e["field"]) for e in response.json()["errors"]}
+    assert (2, "external_id") in errors
+    assert not FinancingContract.objects.exists()

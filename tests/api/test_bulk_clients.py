@@ -71,3 +71,13 @@ def test_bulk_clients_csv_and_tenancy(api, token, other_token, references) -> No
     response = _post(api(other_token), body, "text/csv")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "unknown_reference"
+
+
+def test_a_nul_character_in_a_number_is_a_row_error_not_a_500(api, token, references) -> None:
+    """Found by schemathesis on PostgreSQL: the stored-number lookup sent U+0000 to the database,
+    which refuses it in a text literal (a 500). It is an error on its row and nothing is written."""
+    response = _post(api(token), [person("N1"), person("N\x002")])
+    assert response.status_code == 400, response.json()
+    errors = {(e["row"], e["field"]) for e in response.json()["errors"]}
+    assert (2, "external_id") in errors
+    assert not Client.objects.filter(external_id="N1").exists()

@@ -632,6 +632,48 @@ def instalments_settle(*, contract_ids: Any) -> int:
     return len(changed)
 
 
+def _by_reference(model: Any, contract: FinancingContract, reference: str | None) -> Any:
+    """The contract's stored record with this partner reference, if any (blank: none)."""
+    if not reference:
+        return None
+    return model.objects.filter(contract=contract, external_id=reference).first()
+
+
+def _contract_event_prepare(
+    *,
+    model: Any,
+    contract: FinancingContract,
+    data: Mapping[str, Any],
+    stored: Any,
+    date_field: str,
+) -> tuple[Any, bool]:
+    """A repayment, rescheduling or write-off to save: ``stored`` (found by the caller's key)
+    corrected with ``data``, or a new one for ``contract``; and whether it is new. Correcting a
+    record dated in a quarter that can no longer change is refused before anything is applied."""
+    if stored is not None:
+        period_assert_date_editable(
+            institution=contract.institution, day=getattr(stored, date_field)
+        )
+    instance = stored if stored is not None else model(contract=contract)
+    for field, value in data.items():
+        setattr(instance, field, value)
+    return instance, stored is None
+
+
+def _contract_event_store(
+    instance: Any, *, actor: User, date_field: str, stamp: bool = True
+) -> None:
+    """Validate and save a prepared record; its (new) date must fall in a quarter that can still
+    change."""
+    instance.full_clean()
+    period_assert_date_editable(
+        institution=instance.contract.institution, day=getattr(instance, date_field)
+    )
+    if stamp:
+        _stamp(instance, actor)
+    instance.save()
+
+
 @transaction.atomic
 def repayment_save(
     *, actor: User, contract: FinancingContract, data: Mapping[str, Any]
@@ -646,19 +688,13 @@ def repayment_save(
     _require_can_enter_data(actor=actor, institution=institution)
     data = dict(data)
     number = data.pop("instalment_number", None)
-    reference = data.get("external_id") or ""
-    instance = (
-        Repayment.objects.filter(contract=contract, external_id=reference).first()
-        if reference
-        else None
+    instance, created = _contract_event_prepare(
+        model=Repayment,
+        contract=contract,
+        data=data,
+        stored=_by_reference(Repayment, contract, data.get("external_id")),
+        date_field="value_date",
     )
-    created = instance is None
-    if instance is not None:
-        period_assert_date_editable(institution=institution, day=instance.value_date)
-    else:
-        instance = Repayment(contract=contract)
-    for field, value in data.items():
-        setattr(instance, field, value)
     if number is not None:
         instance.instalment = Instalment.objects.filter(contract=contract, number=number).first()
         if instance.instalment is None:
@@ -670,9 +706,7 @@ def repayment_save(
                     )
                 }
             )
-    instance.full_clean()
-    period_assert_date_editable(institution=institution, day=instance.value_date)
-    instance.save()
+    _contract_event_store(instance, actor=actor, date_field="value_date", stamp=False)
     instalments_settle(contract_ids=[contract.pk])
     return instance, created
 
@@ -691,19 +725,13 @@ def restructuring_save(
 
     institution = contract.institution
     _require_can_enter_data(actor=actor, institution=institution)
-    reference = data.get("external_id") or ""
-    instance = (
-        Restructuring.objects.filter(contract=contract, external_id=reference).first()
-        if reference
-        else None
+    instance, created = _contract_event_prepare(
+        model=Restructuring,
+        contract=contract,
+        data=data,
+        stored=_by_reference(Restructuring, contract, data.get("external_id")),
+        date_field="date",
     )
-    created = instance is None
-    if instance is not None:
-        period_assert_date_editable(institution=institution, day=instance.date)
-    else:
-        instance = Restructuring(contract=contract)
-    for field, value in data.items():
-        setattr(instance, field, value)
     before, after = instance.amount_owed_before, instance.amount_owed_after
     if before is not None and after is not None and after > before:
         raise ValidationError(
@@ -717,10 +745,7 @@ def restructuring_save(
                 )
             }
         )
-    instance.full_clean()
-    period_assert_date_editable(institution=institution, day=instance.date)
-    _stamp(instance, actor)
-    instance.save()
+    _contract_event_store(instance, actor=actor, date_field="date")
     return instance, created
 
 
@@ -733,18 +758,14 @@ def write_off_save(
 
     institution = contract.institution
     _require_can_enter_data(actor=actor, institution=institution)
-    instance = WriteOff.objects.filter(contract=contract).first()
-    created = instance is None
-    if instance is not None:
-        period_assert_date_editable(institution=institution, day=instance.date)
-    else:
-        instance = WriteOff(contract=contract)
-    for field, value in data.items():
-        setattr(instance, field, value)
-    instance.full_clean()
-    period_assert_date_editable(institution=institution, day=instance.date)
-    _stamp(instance, actor)
-    instance.save()
+    instance, created = _contract_event_prepare(
+        model=WriteOff,
+        contract=contract,
+        data=data,
+        stored=WriteOff.objects.filter(contract=contract).first(),
+        date_field="date",
+    )
+    _contract_event_store(instance, actor=actor, date_field="date")
     return instance, created
 
 

@@ -31,7 +31,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -93,6 +94,39 @@ def _error(code: str, message: Any, *, row: int | None, field: str | None) -> Er
     if row is not None:
         item["row"] = row
     return item
+
+
+def _history_record(model: Any, rows: list[Any], *, existing: set[str], actor: User) -> None:
+    """The audit trail of a bulk upsert: a ``+`` history row for each new record, a ``~`` for each
+    one that was already stored (by its ``external_id``), all by ``actor``."""
+    for changed in (False, True):
+        model.history.bulk_history_create(
+            [row for row in rows if (row.external_id in existing) is changed],
+            batch_size=BATCH_SIZE,
+            update=changed,
+            default_user=actor,
+        )
+
+
+@contextmanager
+def _all_or_nothing() -> Iterator[None]:
+    """One transaction for a whole bulk write. A row the database still refuses (a constraint the
+    validation could not see, e.g. a concurrent insert) rejects the whole payload, with nothing
+    written."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        raise BulkRejected(
+            [
+                _error(
+                    "constraint_violation",
+                    _("The database refused the rows: {error}").format(error=error),
+                    row=None,
+                    field=None,
+                )
+            ]
+        ) from error
 
 
 # --- Parsing --------------------------------------------------------------------------------
@@ -947,30 +981,18 @@ def contracts_bulk_upsert(
         contract.pk = None
         contract.created_at = contract.updated_at = now
     write = _write_postgres if connection.vendor == "postgresql" else _write_orm
-    try:
-        with transaction.atomic():
-            write(
-                actor=actor,
-                contracts=contracts,
-                schedule=schedule,
-                existing=existing,
-                progress=progress,
-            )
-            # Warnings (non-blocking rule violations) are handed over once the rows exist.
-            for contract in contracts:
-                if contract._rule_warnings:  # type: ignore[attr-defined]
-                    warnings_hand_over(contract, contract._rule_warnings)  # type: ignore[attr-defined]
-    except IntegrityError as error:
-        raise BulkRejected(
-            [
-                _error(
-                    "constraint_violation",
-                    _("The database refused the rows: {error}").format(error=error),
-                    row=None,
-                    field=None,
-                )
-            ]
-        ) from error
+    with _all_or_nothing():
+        write(
+            actor=actor,
+            contracts=contracts,
+            schedule=schedule,
+            existing=existing,
+            progress=progress,
+        )
+        # Warnings (non-blocking rule violations) are handed over once the rows exist.
+        for contract in contracts:
+            if contract._rule_warnings:  # type: ignore[attr-defined]
+                warnings_hand_over(contract, contract._rule_warnings)  # type: ignore[attr-defined]
     return {
         "rows": len(contracts),
         "created": len(contracts) - len(existing),
@@ -1018,13 +1040,7 @@ def _write_orm(
     )
     for contract in contracts:
         contract.pk = ids[contract.external_id]
-    for changed in (False, True):
-        FinancingContract.history.bulk_history_create(  # type: ignore[attr-defined]
-            [c for c in contracts if (c.external_id in existing) is changed],
-            batch_size=BATCH_SIZE,
-            update=changed,
-            default_user=actor,
-        )
+    _history_record(FinancingContract, contracts, existing=existing, actor=actor)
     schedules = _schedule_objects(schedule)
     instalments: list[Instalment] = []
     last_numbers: dict[int, int] = {}
@@ -1403,57 +1419,42 @@ def repayments_bulk_upsert(
     changed = [repayment for repayment in repayments if repayment.pk is not None]
     now = timezone.now()
     done = 0
-    try:
-        with transaction.atomic():
-            for batch in _batches(new):
-                for repayment in batch:
-                    repayment.created_at = now
-                Repayment.objects.bulk_create(batch)
-                done += len(batch)
-                if progress is not None:
-                    progress(done)
-            for batch in _batches(changed, 1_000):
-                Repayment.objects.bulk_update(
-                    batch, ["instalment", "value_date", "principal_amount", "profit_amount"]
+    with _all_or_nothing():
+        for batch in _batches(new):
+            for repayment in batch:
+                repayment.created_at = now
+            Repayment.objects.bulk_create(batch)
+            done += len(batch)
+            if progress is not None:
+                progress(done)
+        for batch in _batches(changed, 1_000):
+            Repayment.objects.bulk_update(
+                batch, ["instalment", "value_date", "principal_amount", "profit_amount"]
+            )
+            done += len(batch)
+            if progress is not None:
+                progress(done)
+        contract_ids = {repayment.contract_id for repayment in repayments}
+        try:
+            settled = instalments_settle(contract_ids=contract_ids)
+        except ValidationError as error:
+            if error.code != "overpaid":
+                raise
+            overpaid = set(error.params["contracts"])  # type: ignore[index]
+            raise BulkRejected(
+                _cap(
+                    [
+                        _error(
+                            "overpaid",
+                            _("With this repayment the contract is repaid beyond its schedule."),
+                            row=int(row["_row"]),
+                            field="principal_amount",
+                        )
+                        for row, repayment in zip(rows, repayments, strict=True)
+                        if repayment.contract_id in overpaid
+                    ]
                 )
-                done += len(batch)
-                if progress is not None:
-                    progress(done)
-            contract_ids = {repayment.contract_id for repayment in repayments}
-            try:
-                settled = instalments_settle(contract_ids=contract_ids)
-            except ValidationError as error:
-                if error.code != "overpaid":
-                    raise
-                overpaid = set(error.params["contracts"])  # type: ignore[index]
-                raise BulkRejected(
-                    _cap(
-                        [
-                            _error(
-                                "overpaid",
-                                _(
-                                    "With this repayment the contract is repaid beyond its "
-                                    "schedule."
-                                ),
-                                row=int(row["_row"]),
-                                field="principal_amount",
-                            )
-                            for row, repayment in zip(rows, repayments, strict=True)
-                            if repayment.contract_id in overpaid
-                        ]
-                    )
-                ) from error
-    except IntegrityError as error:
-        raise BulkRejected(
-            [
-                _error(
-                    "constraint_violation",
-                    _("The database refused the rows: {error}").format(error=error),
-                    row=None,
-                    field=None,
-                )
-            ]
-        ) from error
+            ) from error
     return {
         "rows": len(repayments),
         "created": len(new),
@@ -1576,49 +1577,31 @@ def clients_bulk_upsert(
         "branch",
         "updated_at",
     ]
-    try:
-        with transaction.atomic():
-            done = 0
-            for batch in _batches(clients):
-                for client in batch:
-                    client.pk = None
-                    client.created_at = client.updated_at = now
-                Client.objects.bulk_create(
-                    batch,
-                    update_conflicts=True,
-                    unique_fields=["institution", "external_id"],
-                    update_fields=update_fields,
+    with _all_or_nothing():
+        done = 0
+        for batch in _batches(clients):
+            for client in batch:
+                client.pk = None
+                client.created_at = client.updated_at = now
+            Client.objects.bulk_create(
+                batch,
+                update_conflicts=True,
+                unique_fields=["institution", "external_id"],
+                update_fields=update_fields,
+            )
+            done += len(batch)
+            if progress is not None:
+                progress(done)
+        ids: dict[str, int] = {}
+        for chunk in _chunks([client.external_id for client in clients]):
+            ids.update(
+                Client.objects.filter(institution=institution, external_id__in=chunk).values_list(
+                    "external_id", "id"
                 )
-                done += len(batch)
-                if progress is not None:
-                    progress(done)
-            ids: dict[str, int] = {}
-            for chunk in _chunks([client.external_id for client in clients]):
-                ids.update(
-                    Client.objects.filter(
-                        institution=institution, external_id__in=chunk
-                    ).values_list("external_id", "id")
-                )
-            for client in clients:
-                client.pk = ids[client.external_id]
-            for changed in (False, True):
-                Client.history.bulk_history_create(  # type: ignore[attr-defined]
-                    [c for c in clients if (c.external_id in existing) is changed],
-                    batch_size=BATCH_SIZE,
-                    update=changed,
-                    default_user=actor,
-                )
-    except IntegrityError as error:
-        raise BulkRejected(
-            [
-                _error(
-                    "constraint_violation",
-                    _("The database refused the rows: {error}").format(error=error),
-                    row=None,
-                    field=None,
-                )
-            ]
-        ) from error
+            )
+        for client in clients:
+            client.pk = ids[client.external_id]
+        _history_record(Client, clients, existing=existing, actor=actor)
     return {"rows": len(clients), "created": len(clients) - len(existing), "updated": len(existing)}
 
 

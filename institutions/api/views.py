@@ -47,6 +47,49 @@ ERROR_RESPONSES = {
 }
 
 
+def _bulk_action(
+    *,
+    kind: str,
+    summary: str,
+    description: str,
+    rows: Any,
+    report: Any,
+    responses: dict[int, Any] | None = None,
+) -> Any:
+    """The ``POST …/bulk/`` action of a resource: JSON array, NDJSON or CSV, applied by
+    ``_bulk`` (all or nothing; an import job above the sync limit), documented alike."""
+
+    @extend_schema(
+        operation_id=f"{kind}_bulk",
+        summary=summary,
+        description=description,
+        request={
+            "application/json": rows(many=True),
+            "application/x-ndjson": OpenApiTypes.STR,
+            "text/csv": OpenApiTypes.STR,
+        },
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: report,
+            202: serializers.BulkAcceptedSerializer,
+            **(responses or {}),
+            413: OpenApiResponse(description="The body is too large."),
+            **ERROR_RESPONSES,
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        parser_classes=[BulkJsonParser, BulkNdjsonParser, BulkCsvParser],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def bulk(self: Any, request: Request) -> Response:
+        return _bulk(request, kind=kind)
+
+    return bulk
+
+
 class ReadOnlyScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     pass
 
@@ -203,8 +246,8 @@ class ClientViewSet(_ReferenceWriteMixin, ReadOnlyScopedViewSet):
             data["branch"] = _reference(institution, Branch, "code", data["branch"], "branch")
         return data
 
-    @extend_schema(
-        operation_id="clients_bulk",
+    bulk = _bulk_action(
+        kind="clients",
         summary="Bulk upsert of clients",
         description=(
             "Up to 100,000 clients as a JSON array, NDJSON (`application/x-ndjson`) or CSV "
@@ -213,28 +256,9 @@ class ClientViewSet(_ReferenceWriteMixin, ReadOnlyScopedViewSet):
             "(`external_id`) updates the client. Large payloads are accepted as an import job "
             "(202)."
         ),
-        request={
-            "application/json": serializers.ClientInputSerializer(many=True),
-            "application/x-ndjson": OpenApiTypes.STR,
-            "text/csv": OpenApiTypes.STR,
-        },
-        parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            200: serializers.ClientBulkReportSerializer,
-            202: serializers.BulkAcceptedSerializer,
-            413: OpenApiResponse(description="The body is too large."),
-            **ERROR_RESPONSES,
-        },
+        rows=serializers.ClientInputSerializer,
+        report=serializers.ClientBulkReportSerializer,
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        parser_classes=[BulkJsonParser, BulkNdjsonParser, BulkCsvParser],
-        filter_backends=[],
-        pagination_class=None,
-    )
-    def bulk(self, request: Request) -> Response:
-        return _bulk(request, kind="clients")
 
 
 @extend_schema_view(
@@ -310,8 +334,8 @@ class ContractViewSet(ReadOnlyScopedViewSet, mixins.CreateModelMixin):
         output = serializers.ContractDetailSerializer(contract).data
         return Response(output, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        operation_id="contracts_bulk",
+    bulk = _bulk_action(
+        kind="contracts",
         summary="Bulk upsert of contracts with schedules",
         description=(
             "Up to 100,000 contracts (with `instalments`) as a JSON array, NDJSON "
@@ -321,28 +345,9 @@ class ContractViewSet(ReadOnlyScopedViewSet, mixins.CreateModelMixin):
             "entirely or rejected entirely with row errors. Re-sending a contract updates it by "
             "`external_id`. Large payloads are accepted as an import job (202)."
         ),
-        request={
-            "application/json": serializers.ContractInputSerializer(many=True),
-            "application/x-ndjson": OpenApiTypes.STR,
-            "text/csv": OpenApiTypes.STR,
-        },
-        parameters=[IDEMPOTENCY_PARAMETER],
-        responses={
-            200: serializers.BulkReportSerializer,
-            202: serializers.BulkAcceptedSerializer,
-            413: OpenApiResponse(description="The body is too large."),
-            **ERROR_RESPONSES,
-        },
+        rows=serializers.ContractInputSerializer,
+        report=serializers.BulkReportSerializer,
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        parser_classes=[BulkJsonParser, BulkNdjsonParser, BulkCsvParser],
-        filter_backends=[],
-        pagination_class=None,
-    )
-    def bulk(self, request: Request) -> Response:
-        return _bulk(request, kind="contracts")
 
 
 def _bulk(request: Request, *, kind: str) -> Response:
@@ -463,8 +468,8 @@ class RepaymentViewSet(_ContractEventViewSet):
             data["instalment_number"] = number
         return data
 
-    @extend_schema(
-        operation_id="repayments_bulk",
+    bulk = _bulk_action(
+        kind="repayments",
         summary="Bulk upsert of repayments",
         description=(
             "Up to 100,000 repayments as a JSON array, NDJSON (`application/x-ndjson`) or CSV "
@@ -476,29 +481,12 @@ class RepaymentViewSet(_ContractEventViewSet):
             "the repayment, never duplicates it; instalments are then settled oldest first. "
             "Large payloads are accepted as an import job (202)."
         ),
-        request={
-            "application/json": serializers.RepaymentInputSerializer(many=True),
-            "application/x-ndjson": OpenApiTypes.STR,
-            "text/csv": OpenApiTypes.STR,
-        },
-        parameters=[IDEMPOTENCY_PARAMETER],
+        rows=serializers.RepaymentInputSerializer,
+        report=serializers.RepaymentBulkReportSerializer,
         responses={
-            200: serializers.RepaymentBulkReportSerializer,
-            202: serializers.BulkAcceptedSerializer,
-            409: OpenApiResponse(description="Rows dated in a quarter that can no longer change."),
-            413: OpenApiResponse(description="The body is too large."),
-            **ERROR_RESPONSES,
+            409: OpenApiResponse(description="Rows dated in a quarter that can no longer change.")
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        parser_classes=[BulkJsonParser, BulkNdjsonParser, BulkCsvParser],
-        filter_backends=[],
-        pagination_class=None,
-    )
-    def bulk(self, request: Request) -> Response:
-        return _bulk(request, kind="repayments")
 
 
 @_event_schema(serializers.RestructuringInputSerializer, serializers.RestructuringSerializer)

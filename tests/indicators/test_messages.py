@@ -56,4 +56,6 @@ def test_negative_leverage_reads_as_negative_equity() -> None:
             threshold=Decimal("5"),
             fallback="",
         )
-    assert text == str(ALERT_MESSAGES["NEGATIVE_EQUITY"]).format(value="-3")
+        expected = str(ALERT_MESSAGES["NEGATIVE_EQUITY"]).format(value="-3")
+    assert text == expected
+    assert text.startswith("Equity is negative")

@@ -914,9 +914,16 @@ def run_reference(cursor: Any, institution_id: int, meter: OtherLoad) -> tuple[f
 
 
 def explain_engine(url: str, institution_id: int) -> list[str]:
-    from indicators.portfolio import JIT, _contract_id_range, _portfolio_sql
+    """EXPLAIN ANALYZE of the engine's statement for the first part of the contract-id range,
+    with the settings portfolio_at gives it (run alone here, not beside the other parts)."""
+    from django.db import connection as django_connection
 
-    first_id, last_id = _contract_id_range(institution_id)
+    from indicators.portfolio import JIT, _contract_id_range, _parts, _portfolio_sql
+
+    with django_connection.cursor() as django_cursor:
+        whole = _contract_id_range(django_cursor, institution_id)
+    parts = _parts(*whole)
+    first_id, last_id = parts[0]
     params = {
         "institution_id": institution_id,
         "as_of": AS_OF.isoformat(),
@@ -930,6 +937,8 @@ def explain_engine(url: str, institution_id: int) -> list[str]:
         with connection.cursor() as cursor:
             if not JIT:  # as portfolio_at runs it
                 cursor.execute("SET jit = off")
+            if len(parts) > 1:
+                cursor.execute("SET max_parallel_workers_per_gather = 0")
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + _portfolio_sql(), params)
             return [row[0] for row in cursor.fetchall()]
     finally:

@@ -1,19 +1,21 @@
 """The portfolio of an institution at a date, computed in the database from loan-level data.
 
-One SQL statement, whatever the size of the book (no Python loop per contract or instalment):
+One SQL statement per part of the institution's contract-id range, whatever the size of the
+book (no Python loop per contract or instalment):
 
 * per contract: the outstanding balance (DECISIONS D5: financed cost minus principal repaid by
   the date), days late of the oldest instalment due by the date and not fully paid by then,
   principal in arrears, whether restructured, and the quarter's **flows** (disbursed in the
   window, written off in it);
-* summed per *cell* (contract type × branch × gender × area: about a thousand rows), which
-  Python rolls up into the whole portfolio and the four breakdowns — exact (sums of sums,
-  rounded once per segment), and the per-contract book is never sorted once per breakdown;
-* the distinct active clients per segment, from one row per active client (gender and area are
-  the client's own; the contract types it holds as flags; its branch, nearly always one).
+* summed per *cell* (contract type × branch × gender × area: about a thousand rows), with the
+  ids of the cell's active clients. Python adds the cells of every part up into the whole
+  portfolio and the four breakdowns (exact: sums of sums, rounded once per segment) and counts
+  the distinct client ids of each segment (vectorised).
 
+The parts (``settings.MFME_PORTFOLIO_PARTS``) run at once on their own PostgreSQL connections,
+all reading one exported snapshot; inside a transaction, and on SQLite, one after the other.
 Instalments and repayments are aggregated per contract without a join to the contracts: the
-institution's contract-id range bounds their index scans, and the join with the institution's
+part's contract-id range bounds their index scans, and the join with the institution's
 contracts that follows keeps only its own (bench/README.md has the figures).
 
 Definitions (DECISIONS D7): PAR(n) counts the *whole* outstanding of a financing with any
@@ -30,16 +32,18 @@ makes the per-contract aggregation a streaming scan on PostgreSQL (spec/perf-cal
 from __future__ import annotations
 
 import datetime
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 
 from institutions.models import (
     DEBT_BASED_TYPES,
     EQUITY_TYPES,
     Client,
-    ContractType,
     FinancingContract,
     Instalment,
     Repayment,
@@ -98,11 +102,15 @@ def _dialect() -> dict[str, str]:
         return {
             "days_late": "(CAST(%(as_of)s AS date) - i.oldest_unpaid_due)",
             "greatest": "GREATEST",
+            # A fence: each contract's expressions are computed once, not once per measure
+            # that uses them (which inlining the CTE into the sums would do).
+            "fence": "OFFSET 0",
         }
     # SQLite keeps dates as ISO text; julianday difference gives whole days.
     return {
         "days_late": "CAST(julianday(%(as_of)s) - julianday(i.oldest_unpaid_due) AS INTEGER)",
         "greatest": "MAX",
+        "fence": "",
     }
 
 
@@ -200,61 +208,30 @@ CELL_COLUMNS = ("contract_type", "branch_id", "gender", "area")
 
 
 def _portfolio_sql() -> str:
-    """One statement: the per-contract book and flows summed per cell (rows of kind ``cell``),
-    then the distinct active clients (rows of kind ``clients:…``). The materialised CTE
-    ``base`` holds only the financings in the book or in the window's flows."""
+    """One statement for the contracts whose ids lie in ``[first_id, last_id]``: the
+    per-contract book and flows summed per cell, with the ids of the cell's active clients
+    (one per financing in the book; duplicates are removed when the cells are rolled up)."""
     names = {**_tables(), **_dialect()}
     debt = _sql_in(DEBT_BASED_TYPES)
     equity = _sql_in(EQUITY_TYPES)
     sums = ",\n  ".join(f"SUM({expression}) AS {name}" for name, expression in _measures())
     cells = ", ".join(CELL_COLUMNS)
     if connection.vendor == "postgresql":
-        # One text key: PostgreSQL, which has no statistics on a CTE's columns, then estimates
-        # few groups and hashes the book instead of sorting it (four separate columns: sort).
-        # Gender and area are NOT NULL choices; chr(31) never occurs in them.
+        # One text key: PostgreSQL estimates few groups and hashes the book instead of
+        # sorting it (four separate columns: sort). Gender and area are NOT NULL choices;
+        # chr(31) never occurs in them.
         cell_group = (
             "contract_type || chr(31) || CAST(branch_id AS VARCHAR(20)) || chr(31) || gender"
             " || chr(31) || area"
         )
         cell_values = ", ".join(f"MIN({column}) AS {column}" for column in CELL_COLUMNS)
+        client_ids = "ARRAY_AGG(client_id) FILTER (WHERE in_book = 1)"
     else:
         cell_group = cell_values = cells
-    money_nulls = ", ".join(f"NULL AS {name}" for name, _expression in _measures())
-    types = sorted(ContractType.values)
-    type_flags = ",\n         ".join(
-        f"MAX(CASE WHEN contract_type = '{value}' THEN 1 ELSE 0 END) AS has_type_{index}"
-        for index, value in enumerate(types)
-    )
-    placeholders = (
-        f"NULL AS contract_type, NULL AS branch_id, NULL AS gender, NULL AS area, {money_nulls}"
-    )
-    type_counts = ", ".join(f"SUM(has_type_{index})" for index in range(len(types)))
-    type_nulls = ", ".join("CAST(NULL AS BIGINT)" for _value in types)
-    type_columns = ", ".join(
-        f"CAST(NULL AS BIGINT) AS has_type_{index}" for index in range(len(types))
-    )
-    clients_sql = f"""SELECT 'clients:gender+area' AS kind, NULL AS contract_type, NULL AS branch_id,
-  gender, area, {money_nulls}, COUNT(*) AS clients, {type_nulls}
-FROM per_client GROUP BY gender, area
-UNION ALL
-SELECT 'clients:contract_type' AS kind, {placeholders}, CAST(NULL AS BIGINT) AS clients, {type_counts}
-FROM per_client
-UNION ALL
-SELECT 'clients:branch' AS kind, NULL AS contract_type, branch_id, NULL AS gender, NULL AS area,
-  {money_nulls}, COUNT(*) AS clients, {type_nulls}
-FROM (
-  SELECT first_branch AS branch_id FROM per_client WHERE first_branch = last_branch
-  UNION ALL
-  SELECT branch_id FROM (
-    SELECT DISTINCT b.client_id, b.branch_id
-    FROM book b JOIN per_client p ON p.client_id = b.client_id
-    WHERE p.first_branch <> p.last_branch
-  ) several_branches
-) client_branches
-GROUP BY branch_id"""
+        client_ids = "GROUP_CONCAT(CASE WHEN in_book = 1 THEN client_id END)"
     # Instalments and repayments are aggregated per contract without joining the contracts:
-    # the contract-id range of the institution bounds the index scan, and the join with the
-    # institution's contracts below drops any other institution's contract inside the range.
+    # the contract-id range bounds the index scans, and the join with the institution's
+    # contracts below drops any other institution's contract inside the range.
     return f"""
 WITH due AS (
   SELECT i.contract_id,
@@ -274,7 +251,7 @@ WITH due AS (
   WHERE r.contract_id BETWEEN %(first_id)s AND %(last_id)s AND r.value_date <= %(as_of)s
   GROUP BY r.contract_id
 ), contracts AS (
-  SELECT c.id, c.client_id, c.contract_type, c.branch_id, cl.gender, cl.area, c.expected_roi,
+  SELECT c.id, c.client_id, c.contract_type, c.branch_id, c.expected_roi,
          c.financed_amount,
          c.financed_amount - COALESCE(p.principal, 0) AS outstanding,
          CASE WHEN c.contract_type IN ({debt})
@@ -297,39 +274,31 @@ WITH due AS (
          w.date AS written_off_on,
          CASE WHEN w.contract_id IS NULL THEN 1 ELSE 0 END AS not_written_off
   FROM {names["contract"]} c
-  JOIN {names["client"]} cl ON cl.id = c.client_id
   -- Written off by the date: out of the book (D10); in the window: a flow.
   LEFT JOIN {names["writeoff"]} w ON w.contract_id = c.id AND w.date <= %(as_of)s
   LEFT JOIN due i ON i.contract_id = c.id
   LEFT JOIN paid p ON p.contract_id = c.id
   WHERE c.institution_id = %(institution_id)s
+    AND c.id BETWEEN %(first_id)s AND %(last_id)s
     AND c.disbursement_date <= %(as_of)s
+  {names["fence"]}
 ), flagged AS (
   -- Rounded: SQLite sums decimals in floating point and leaves 5e-11 on repaid financings.
   SELECT *,
          CASE WHEN not_written_off = 1 AND ROUND(outstanding, 2) > 0 THEN 1 ELSE 0 END AS in_book
   FROM contracts
 ), base AS (
-  -- Only the financings in the book or in the window's flows are kept (and materialised).
-  SELECT * FROM flagged
-  WHERE in_book = 1 OR disbursed_in_window = 1 OR written_off_on > %(window_start)s
-), book AS (
-  SELECT client_id, {cells} FROM base WHERE in_book = 1
-), per_client AS (
-  -- One row per active client: gender and area are the client's own; which contract types it
-  -- holds (flags), and its branches (nearly always one).
-  SELECT client_id, MIN(gender) AS gender, MIN(area) AS area,
-         MIN(branch_id) AS first_branch, MAX(branch_id) AS last_branch,
-         {type_flags}
-  FROM book GROUP BY client_id
+  -- Only the financings in the book or in the window's flows; gender and area are the
+  -- client's own.
+  SELECT f.*, cl.gender, cl.area
+  FROM flagged f JOIN {names["client"]} cl ON cl.id = f.client_id
+  WHERE f.in_book = 1 OR f.disbursed_in_window = 1 OR f.written_off_on > %(window_start)s
 )
-SELECT 'cell' AS kind, {cell_values},
+SELECT {cell_values},
   {sums},
-  CAST(NULL AS BIGINT) AS clients, {type_columns}
+  {client_ids} AS client_ids
 FROM base
 GROUP BY {cell_group}
-UNION ALL
-{clients_sql}
 """
 
 
@@ -340,15 +309,14 @@ def _decimal(value: object) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _contract_id_range(institution_id: int) -> tuple[int, int]:
+def _contract_id_range(cursor, institution_id: int) -> tuple[int, int]:
     """The lowest and highest contract ids of the institution ((0, -1) when it has none)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT MIN(id), MAX(id) FROM {FinancingContract._meta.db_table}"
-            " WHERE institution_id = %s",
-            [institution_id],
-        )
-        first, last = cursor.fetchone()
+    cursor.execute(
+        f"SELECT MIN(id), MAX(id) FROM {FinancingContract._meta.db_table}"
+        " WHERE institution_id = %s",
+        [institution_id],
+    )
+    first, last = cursor.fetchone()
     return (0, -1) if first is None else (int(first), int(last))
 
 
@@ -357,60 +325,121 @@ def _segment_value(segment: str, cell: dict[str, object]) -> str:
     return "" if column is None else str(cell[column])
 
 
+def _parts(first_id: int, last_id: int) -> list[tuple[int, int]]:
+    """The contract-id range cut into ``settings.MFME_PORTFOLIO_PARTS`` contiguous parts."""
+    count = max(1, int(getattr(settings, "MFME_PORTFOLIO_PARTS", 1)))
+    span = last_id - first_id + 1
+    if span < count * 2:
+        return [(first_id, last_id)]
+    cuts = [first_id + span * k // count for k in range(count + 1)]
+    return [(cuts[k], cuts[k + 1] - 1) for k in range(count)]
+
+
+def _fetch(cursor, params: dict[str, object]) -> list[dict[str, object]]:
+    cursor.execute(_portfolio_sql(), params)
+    columns = [column[0] for column in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+
+def _fetch_parts(common: dict[str, object]) -> list[dict[str, object]]:
+    """The cells of every part of the institution's contract-id range.
+
+    On PostgreSQL outside a transaction, the parts run at once, each on its own connection,
+    all reading the snapshot in which the range was read (exported by this connection, as
+    pg_dump's parallel mode does). Otherwise (SQLite, or inside a transaction whose snapshot
+    another connection could not share) they run one after the other on this connection."""
+    postgres = connection.vendor == "postgresql"
+    own_transaction = not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if postgres and own_transaction:
+            # The first statement of the transaction, as PostgreSQL requires.
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        first_id, last_id = _contract_id_range(cursor, int(common["institution_id"]))
+        params = [{**common, "first_id": lo, "last_id": hi} for lo, hi in _parts(first_id, last_id)]
+        if postgres:
+            # For this transaction only (SET LOCAL): see JIT; and when there are several
+            # parts, they are the parallelism.
+            if not JIT:
+                cursor.execute("SET LOCAL jit = off")
+            if len(params) > 1:
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        if not (postgres and own_transaction and len(params) > 1):
+            return [row for part in params for row in _fetch(cursor, part)]
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = cursor.fetchone()[0]
+        with ThreadPoolExecutor(max_workers=len(params) - 1) as pool:
+            others = [pool.submit(_fetch_in_snapshot, snapshot, part) for part in params[1:]]
+            rows = _fetch(cursor, params[0])
+            for other in others:
+                rows += other.result()
+    return rows
+
+
+def _fetch_in_snapshot(snapshot: str, params: dict[str, object]) -> list[dict[str, object]]:
+    """One part on this thread's own connection, in the snapshot of the first part."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+            if not JIT:
+                cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            return _fetch(cursor, params)
+    finally:
+        connection.close()
+
+
+def _client_ids(value: object) -> np.ndarray:
+    """The client ids of a cell: a list (PostgreSQL's array) or a comma-separated text
+    (SQLite's GROUP_CONCAT); None when the cell has no financing in the book."""
+    if value is None:
+        return np.empty(0, dtype=np.int64)
+    if isinstance(value, str):
+        return np.array(value.split(","), dtype=np.int64)
+    return np.asarray(value, dtype=np.int64)
+
+
+def _distinct(values: np.ndarray) -> int:
+    """How many distinct values (a sort: faster here than ``np.unique``'s hashing)."""
+    if not values.size:
+        return 0
+    values.sort()
+    return int(np.count_nonzero(values[1:] != values[:-1])) + 1
+
+
 def portfolio_at(
     *, institution_id: int, as_of: datetime.date, window_start: datetime.date
 ) -> list[SegmentPortfolio]:
     """The book of ``institution_id`` at ``as_of`` for every segment, with the flows of the
     window ``(window_start, as_of]`` (``window_start`` is the previous quarter end)."""
-    first_id, last_id = _contract_id_range(institution_id)
-    params = {
-        "institution_id": institution_id,
-        "as_of": as_of.isoformat(),
-        "window_start": window_start.isoformat(),
-        "first_id": first_id,
-        "last_id": last_id,
-    }
-    measures = [name for name, _expression in _measures()]
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not JIT:
-            # For this statement only (SET LOCAL: until the end of the transaction).
-            cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_portfolio_sql(), params)
-        columns = [column[0] for column in cursor.description]
-        rows = [dict(zip(columns, row, strict=True)) for row in cursor]
+    rows = _fetch_parts(
+        {
+            "institution_id": institution_id,
+            "as_of": as_of.isoformat(),
+            "window_start": window_start.isoformat(),
+        }
+    )
 
-    # Roll the cells up into segments: exact sums (Decimal; SQLite's floats are read back
-    # through their shortest text form, as ``_decimal`` does), rounded once per segment.
+    # Roll the cells (of every part) up into segments: exact sums (Decimal; SQLite's floats
+    # are read back through their shortest text form, as ``_decimal`` does), rounded once per
+    # segment. Active clients: the distinct ids over the segment's cells (vectorised).
+    measures = [name for name, _expression in _measures()]
     totals: dict[tuple[str, str], dict[str, Decimal]] = {("total", ""): {}}
-    clients: dict[tuple[str, str], int] = {}
+    ids: dict[tuple[str, str], list[np.ndarray]] = {}
     for row in rows:
-        if row["kind"] != "cell":
-            continue
+        cell_ids = _client_ids(row["client_ids"])
+        values = [
+            (name, value if isinstance(value, Decimal) else Decimal(str(value)))
+            for name in measures
+            if (value := row[name]) is not None
+        ]
         for segment in SEGMENTS:
-            sums = totals.setdefault((segment, _segment_value(segment, row)), {})
-            for name in measures:
-                value = row[name]
-                if value is not None:
-                    sums[name] = sums.get(name, ZERO) + Decimal(str(value))
-    for row in rows:
-        kind = row["kind"]
-        if not kind.startswith("clients:"):
-            continue
-        if kind == "clients:contract_type":
-            for index, value in enumerate(sorted(ContractType.values)):
-                counted = int(row[f"has_type_{index}"] or 0)
-                if counted:
-                    clients[("contract_type", value)] = counted
-            continue
-        count = int(row["clients"])
-        if kind == "clients:gender+area":
-            # Gender and area are the client's own: each client is in exactly one pair.
-            for segment in ("total", "gender", "area"):
-                key = (segment, _segment_value(segment, row))
-                clients[key] = clients.get(key, 0) + count
-        else:
-            segment = kind.removeprefix("clients:").removesuffix("_id")
-            clients[(segment, _segment_value(segment, row))] = count
+            key = (segment, _segment_value(segment, row))
+            sums = totals.setdefault(key, {})
+            for name, value in values:
+                sums[name] = sums.get(name, ZERO) + value
+            ids.setdefault(key, []).append(cell_ids)
+    clients = {key: _distinct(np.concatenate(arrays)) for key, arrays in ids.items()}
 
     results = []
     for key in sorted(totals):

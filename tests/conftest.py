@@ -24,6 +24,19 @@ from tests.factories import (
 from users.models import User
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language. A request through the test client leaves the
+    language it activated (LocaleMiddleware does not reset it), and under xdist the next test in
+    that worker would otherwise read French or Arabic messages depending on the order."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def institution(db: None) -> Institution:
     return InstitutionFactory(code="amana", name_en="Amana Microfinance")

@@ -86,6 +86,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("MFME_DB_CONN_MAX_AGE", default=0)
+# The portfolio of a large institution is computed in this many parts at once, each on its own
+# PostgreSQL connection reading the same snapshot (indicators/portfolio.py); about the number
+# of CPU cores of the database server. 1: one statement.
+MFME_PORTFOLIO_PARTS = env.int("MFME_PORTFOLIO_PARTS", default=2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Celery ------------------------------------------------------------------------------------

@@ -189,3 +189,54 @@ def test_contracts_of_another_institution_inside_the_id_range_are_not_counted(
         was.active_clients + 1,
     )
     assert set(after) == set(before)  # no segment of the other institution's appears
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("parts", [2, 3, 5, 50])
+def test_the_result_does_not_depend_on_how_many_parts_compute_it(
+    book: dict[str, object], settings, parts: int
+) -> None:
+    """The contract-id range is cut into parts whose cells are summed and whose client ids are
+    de-duplicated together: C1 and C12 share a client and fall in different parts."""
+    settings.MFME_PORTFOLIO_PARTS = 1
+    whole = _segments(book, AS_OF, WINDOW_START)
+    settings.MFME_PORTFOLIO_PARTS = parts
+    assert _segments(book, AS_OF, WINDOW_START) == whole
+    assert whole[("total", "")].active_clients == 9
+
+
+def test_parts_cover_the_range_exactly(settings) -> None:
+    from indicators.portfolio import _parts
+
+    settings.MFME_PORTFOLIO_PARTS = 3
+    assert _parts(10, 40) == [(10, 19), (20, 29), (30, 40)]
+    assert _parts(1, 5) == [(1, 5)]  # too few ids to cut
+    assert _parts(0, -1) == [(0, -1)]  # no contracts
+    settings.MFME_PORTFOLIO_PARTS = 1
+    assert _parts(10, 40) == [(10, 40)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parts_run_at_once_on_their_own_connections_on_postgresql(
+    book: dict[str, object], settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside a transaction on PostgreSQL, the second part runs on another connection in the
+    snapshot exported by the first; the result is the one statement's."""
+    from django.db import connection
+
+    from indicators import portfolio
+
+    settings.MFME_PORTFOLIO_PARTS = 1
+    whole = _segments(book, AS_OF, WINDOW_START)
+    calls: list[str] = []
+    real = portfolio._fetch_in_snapshot
+
+    def recording(snapshot: str, params: dict[str, object]) -> list[dict[str, object]]:
+        calls.append(snapshot)
+        return real(snapshot, params)
+
+    monkeypatch.setattr(portfolio, "_fetch_in_snapshot", recording)
+    settings.MFME_PORTFOLIO_PARTS = 2
+    assert not connection.in_atomic_block
+    assert _segments(book, AS_OF, WINDOW_START) == whole
+    assert len(calls) == (1 if connection.vendor == "postgresql" else 0)

@@ -493,6 +493,20 @@ def _financial_management(window: _Window) -> list[_Named]:
     portfolio_yield = _divide(
         window.annualised("portfolio income", flows.portfolio_income), average_gfp, HUNDRED
     )
+    contractual_yield = (
+        _divide(
+            window.annualised("profit falling due", flows.scheduled_profit),
+            average_gfp,
+            HUNDRED,
+        )
+        if flows.scheduled_profit is not None
+        else _missing(
+            "contractual yield",
+            Reason.MISSING_DATA,
+            "The profit falling due in the period comes from loan-level schedules; the "
+            "portfolio summary of the quarterly return does not carry it.",
+        )
+    )
     return [
         (
             "F8_DEBT_TO_EQUITY",
@@ -535,6 +549,10 @@ def _financial_management(window: _Window) -> list[_Named]:
             ),
         ),
         ("F12A_PORTFOLIO_YIELD", "both", portfolio_yield),
+        ("F12A_CONTRACTUAL_YIELD", "both", contractual_yield),
+        # Positive: the portfolio earned less than its contracts scheduled (collection problems,
+        # guide L14232–L14238).
+        ("YIELD_GAP", "both", _subtract(contractual_yield, portfolio_yield)),
         (
             "F12B_PROVISION_EXPENSE",
             "both",

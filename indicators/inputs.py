@@ -125,6 +125,9 @@ class Flows:
     ijara_depreciation: Decimal
     taxes: Decimal
     written_off: Decimal
+    #: Profit of the instalments falling due in the window, from loan-level schedules (the
+    #: contractual income of the yield gap); None when the source has no schedules.
+    scheduled_profit: Decimal | None = None
 
     @property
     def portfolio_income(self) -> Decimal:

@@ -169,6 +169,9 @@ class PortfolioSnapshot(models.Model):
     profit_received_in_period = models.DecimalField(
         _("profit received in the quarter"), null=True, **MONEY
     )
+    profit_due_in_period = models.DecimalField(
+        _("profit falling due in the quarter"), null=True, **MONEY
+    )
     active_financings = models.PositiveIntegerField(_("active financings"))
     active_clients = models.PositiveIntegerField(_("active clients"))
     equity_capital = models.DecimalField(_("equity-based capital outstanding"), **MONEY)

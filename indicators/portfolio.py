@@ -6,7 +6,7 @@ book (no Python loop per contract or instalment):
 * per contract: the outstanding balance (DECISIONS D5: financed cost minus principal repaid by
   the date), days late of the oldest instalment due by the date and not fully paid by then,
   principal in arrears, whether restructured, and the quarter's **flows** (disbursed in the
-  window, written off in it);
+  window, written off in it, profit falling due in it);
 * summed per *cell* (contract type × branch × gender × area: about a thousand rows), with the
   ids of the cell's active clients. Python adds the cells of every part up into the whole
   portfolio and the four breakdowns (exact: sums of sums, rounded once per segment) and counts
@@ -90,6 +90,9 @@ class SegmentPortfolio:
     disbursed_in_period: Decimal
     number_disbursed_in_period: int
     written_off_in_period: Decimal
+    #: Profit of the instalments falling due in the window (the contractual income of the
+    #: yield gap), on every financing not written off before the window.
+    profit_due_in_period: Decimal = ZERO
 
 
 def _sql_in(values: frozenset[str]) -> str:
@@ -193,6 +196,7 @@ def _measures() -> list[tuple[str, str]]:
         ),
         ("number_disbursed_in_period", "disbursed_in_window"),
         ("written_off_in_period", "written_off_in_window"),
+        ("profit_due_in_period", "profit_due_in_window"),
     ]
     return measures
 
@@ -237,7 +241,9 @@ WITH due AS (
   SELECT i.contract_id,
          SUM(CASE WHEN i.due_date < %(as_of)s THEN i.principal_due ELSE 0 END) AS principal_overdue,
          MIN(CASE WHEN i.paid_date IS NULL OR i.paid_date > %(as_of)s THEN i.due_date END)
-           AS oldest_unpaid_due
+           AS oldest_unpaid_due,
+         SUM(CASE WHEN i.due_date > %(window_start)s THEN i.profit_due ELSE 0 END)
+           AS profit_due_in_window
   FROM {names["instalment"]} i
   WHERE i.contract_id BETWEEN %(first_id)s AND %(last_id)s AND i.due_date <= %(as_of)s
   GROUP BY i.contract_id
@@ -272,6 +278,10 @@ WITH due AS (
          CASE WHEN w.date > %(window_start)s THEN w.principal_amount ELSE 0 END
            AS written_off_in_window,
          w.date AS written_off_on,
+         -- The contractual profit of the window: instalments falling due in it, unless the
+         -- financing was written off before it began.
+         CASE WHEN w.date IS NULL OR w.date > %(window_start)s
+           THEN COALESCE(i.profit_due_in_window, 0) ELSE 0 END AS profit_due_in_window,
          CASE WHEN w.contract_id IS NULL THEN 1 ELSE 0 END AS not_written_off
   FROM {names["contract"]} c
   -- Written off by the date: out of the book (D10); in the window: a flow.
@@ -293,6 +303,7 @@ WITH due AS (
   SELECT f.*, cl.gender, cl.area
   FROM flagged f JOIN {names["client"]} cl ON cl.id = f.client_id
   WHERE f.in_book = 1 OR f.disbursed_in_window = 1 OR f.written_off_on > %(window_start)s
+     OR f.profit_due_in_window > 0
 )
 SELECT {cell_values},
   {sums},
@@ -466,6 +477,7 @@ def portfolio_at(
                 disbursed_in_period=_decimal(sums.get("disbursed_in_period")),
                 number_disbursed_in_period=int(sums.get("number_disbursed_in_period") or 0),
                 written_off_in_period=_decimal(sums.get("written_off_in_period")),
+                profit_due_in_period=_decimal(sums.get("profit_due_in_period")),
             )
         )
     return results

@@ -60,6 +60,7 @@ INCOME_STATEMENT_CODES = frozenset(
         "F9_COST_OF_FUNDS",
         "F10_FINANCIAL_EXPENSE",
         "F12A_PORTFOLIO_YIELD",
+        "YIELD_GAP",
         "F12B_PROVISION_EXPENSE",
         "F12B_NET_PROFIT_MARGIN",
         "SPREAD",
@@ -330,6 +331,7 @@ def _snapshots_replace(
             profit_received_in_period=row.profit_received_in_period
             if source == Source.LOAN_LEVEL
             else None,
+            profit_due_in_period=row.profit_due_in_period if source == Source.LOAN_LEVEL else None,
             active_financings=row.active_financings,
             active_clients=row.active_clients,
             equity_capital=row.equity_capital,
@@ -384,6 +386,7 @@ def _summary_segments(period: ReportingPeriod) -> list[SegmentPortfolio]:
             disbursed_in_period=total(group, "disbursed_amount"),
             number_disbursed_in_period=sum(line.number_disbursed for line in group),
             written_off_in_period=total(group, "written_off"),
+            profit_due_in_period=ZERO,  # not in the summary; stored as NULL
         )
 
     segments = [segment("total", "", lines)] if lines else []
@@ -396,6 +399,21 @@ def _zero_flows(window: read.Window, written_off: Decimal) -> Flows:
     return Flows(
         start=window.start, end=window.end, months=window.months, written_off=written_off, **amounts
     )
+
+
+def _scheduled_profit(window: read.Window, source: str) -> Decimal | None:
+    """Profit falling due in the window by the schedules, from the snapshots of its quarters
+    (total segment); None unless every quarter has it (loan-level data only)."""
+    if source != Source.LOAN_LEVEL or not window.complete:
+        return None
+    amounts = list(
+        PortfolioSnapshot.objects.filter(
+            period__in=window.quarters, source=source, segment=Segment.TOTAL
+        ).values_list("profit_due_in_period", flat=True)
+    )
+    if len(amounts) != window.expected_quarters or None in amounts:
+        return None
+    return sum(amounts, ZERO)
 
 
 def _written_off(window: read.Window, source: str) -> Decimal:
@@ -429,7 +447,10 @@ def _ratios(
         flows_by_basis[window.basis] = flows
         inputs = EngineInputs(
             basis=window.basis,
-            flows=flows or _zero_flows(window, written_off),
+            flows=dataclasses.replace(
+                flows or _zero_flows(window, written_off),
+                scheduled_profit=_scheduled_profit(window, source),
+            ),
             balance_points=read.balance_points(window=window),
             portfolio_points=read.portfolio_points(window=window, source=source),
             staff_points=read.staff_points(window=window),

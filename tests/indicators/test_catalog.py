@@ -93,7 +93,17 @@ def test_catalogue_leaves_out_what_the_data_cannot_support() -> None:
     codes = load_catalogue().codes
 
     assert "FSS" not in codes
-    assert "YIELD_GAP" not in codes
+
+
+def test_the_yield_gap_is_derived_from_the_schedules() -> None:
+    catalogue = load_catalogue()
+    gap = catalogue.get("YIELD_GAP")
+    contractual = catalogue.get("F12A_CONTRACTUAL_YIELD")
+
+    assert (gap.unit, gap.direction, gap.origin) == ("percent_points", "lower_better", "derived")
+    assert (contractual.unit, contractual.origin) == ("percent", "derived")
+    assert "L14232–L14238" in gap.guide_ref.lines
+    assert "loan-level" in contractual.formula["both"]["en"]
 
 
 def test_table_16_rows_are_all_covered() -> None:

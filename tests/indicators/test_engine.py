@@ -160,6 +160,7 @@ QUARTER_FLOWS = flows(
     personnel_expense=30_000,
     administrative_expense=15_000,
     written_off=6_000,
+    scheduled_profit=105_000,
 )
 QUARTER = EngineInputs(
     basis="quarter",
@@ -177,6 +178,7 @@ QUARTER = EngineInputs(
 # Hand arithmetic shared by the rows below (quarter: annualise × 12/3 = × 4):
 #   average GFP = (1,200,000 + 1,800,000) / 2 = 1,500,000
 #   portfolio income = 100,000 − 10,000 ijara depreciation (D12) = 90,000 → × 4 = 360,000
+#   profit falling due by the schedules = 105,000 → × 4 = 420,000
 #   operating expense = 30,000 + 15,000 = 45,000 → 180,000
 #   financial expense = 4,500 + 9,000 + 7,500 mudaraba profit (D14) = 21,000 → 84,000
 #   net income before donations = 90,000 − 21,000 − 7,500 − 45,000 = 16,500 → 66,000
@@ -225,6 +227,8 @@ EXPECTED_QUARTER: list[tuple[str, str, str | None, str | None, str | None, int]]
     # 200,000 / (500,000 + 150,000 + 100,000 = 750,000) = 0.26666… → 0.2667
     ("F11_LIQUIDITY", "islamic", "0.2667", "200000", "750000", 1),
     ("F12A_PORTFOLIO_YIELD", "both", "24", "360000", "1500000", 2),  # 360,000 / 1,500,000
+    ("F12A_CONTRACTUAL_YIELD", "both", "28", "420000", "1500000", 2),  # 420,000 / 1,500,000
+    ("YIELD_GAP", "both", "4", None, None, 2),  # 28 − 24: 4 points earned below the schedules
     ("F12B_PROVISION_EXPENSE", "both", "2", "30000", "1500000", 2),  # 7,500 × 4 / 1,500,000
     ("F12B_NET_PROFIT_MARGIN", "both", "4.4", "66000", "1500000", 2),  # 66,000 / 1,500,000
     ("SPREAD", "conventional", "18", None, None, 2),  # 24 − 6
@@ -267,6 +271,21 @@ def test_every_emitted_result_is_checked_by_hand() -> None:
     emitted = [(result.code, result.variant) for result in compute(QUARTER)]
 
     assert emitted == [(row[0], row[1]) for row in EXPECTED_QUARTER]
+
+
+def test_yield_gap_needs_the_schedules() -> None:
+    """Without loan-level schedules (the quarterly return's summary) the contractual yield and
+    the gap are not computable, never 0; the actual yield still is."""
+    summary_only = dataclasses.replace(
+        QUARTER, flows=dataclasses.replace(QUARTER_FLOWS, scheduled_profit=None)
+    )
+    results = by_key(compute(summary_only))
+
+    for code in ("F12A_CONTRACTUAL_YIELD", "YIELD_GAP"):
+        assert results[(code, "both")].value is None
+        assert results[(code, "both")].reason_code == Reason.MISSING_DATA
+        assert "loan-level schedules" in results[(code, "both")].reason
+    assert results[("F12A_PORTFOLIO_YIELD", "both")].value == D(24)
 
 
 def test_values_are_rounded_half_even_to_four_places() -> None:

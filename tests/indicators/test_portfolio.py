@@ -69,6 +69,10 @@ def test_whole_portfolio_at_quarter_end(book: dict[str, object]) -> None:
     # Flows of the quarter: C11 disbursed, C8 written off.
     assert (total.disbursed_in_period, total.number_disbursed_in_period) == (_money(3000), 1)
     assert total.written_off_in_period == _money(2000)
+    # Profit falling due in the quarter by the schedules (the contractual income of the yield
+    # gap): C1 #2 100 + C2 #1 100 + C3 #1 200 + C7 #2 300 + C9 #1 400 (C5's is profit-free;
+    # C4 and C8 fell due before the quarter, the others after it).
+    assert total.profit_due_in_period == _money(1100)
 
 
 @pytest.mark.django_db
@@ -240,3 +244,32 @@ def test_parts_run_at_once_on_their_own_connections_on_postgresql(
     assert not connection.in_atomic_block
     assert _segments(book, AS_OF, WINDOW_START) == whole
     assert len(calls) == (1 if connection.vendor == "postgresql" else 0)
+
+
+@pytest.mark.django_db
+def test_profit_falling_due_in_the_quarter(book: dict[str, object]) -> None:
+    """By branch; a financing repaid in full during the quarter (out of the book at its end)
+    still had its profit fall due in it; one written off before the quarter did not."""
+    from tests.factories import WriteOffFactory
+    from tests.indicators.conftest import _contract, _instalment
+
+    institution = book["institution"]
+    segments = _segments(book, AS_OF, WINDOW_START)
+    # B1: C1 100 + C3 200 + C7 300 + C9 400; B2: C2 100.
+    assert segments[("branch", str(book["b1"].pk))].profit_due_in_period == _money(1000)
+    assert segments[("branch", str(book["b2"].pk))].profit_due_in_period == _money(100)
+
+    repaid = _contract(institution, ClientFactory(institution=institution, branch=book["b2"]),
+                       "murabaha", 900, 90)  # fmt: skip
+    _instalment(repaid, 1, D(2025, 11, 10), 900, 90, paid_on=D(2025, 11, 10))
+    gone = _contract(institution, ClientFactory(institution=institution, branch=book["b2"]),
+                     "murabaha", 700, 70)  # fmt: skip
+    _instalment(gone, 1, D(2025, 12, 1), 700, 70)
+    WriteOffFactory(contract=gone, date=D(2025, 9, 1), principal_amount=Decimal(700))
+
+    after = _segments(book, AS_OF, WINDOW_START)
+    total, was = after[("total", "")], segments[("total", "")]
+    assert total.profit_due_in_period == _money(1190)  # 1,100 + the repaid one's 90
+    assert total.outstanding == was.outstanding  # neither is in the book at the date
+    assert total.active_financings == was.active_financings
+    assert after[("branch", str(book["b2"].pk))].profit_due_in_period == _money(190)

@@ -62,6 +62,9 @@ def test_quarter_ratios_by_hand(quarters: tuple[ReportingPeriod, ReportingPeriod
         # average GFP = (42,000 + 33,500) / 2 = 37,750
         ("F4_OPERATING_EXPENSE", "both"): "13.7748",  # (900 + 400) × 4 / 37,750
         ("F12A_PORTFOLIO_YIELD", "both"): "24.3709",  # (2,400 − 100) × 4 / 37,750
+        # profit falling due in Q4 by the schedules: 1,100 (test_portfolio) × 4 / 37,750
+        ("F12A_CONTRACTUAL_YIELD", "both"): "11.6556",
+        ("YIELD_GAP", "both"): "-12.7152",  # (4,400 − 9,200) / 37,750: earned above schedule
         ("F10_FINANCIAL_EXPENSE", "both"): "5.2980",  # (100 + 250 + 150) × 4 / 37,750
         ("F3_WRITE_OFF", "both"): "21.1921",  # C8 2,000 × 4 / 37,750
         # (100 + 250 + 150) × 4 / (avg deposits 7,500 + avg third party 11,500 + avg mudaraba 4,500)
@@ -96,6 +99,10 @@ def test_quarter_ratios_by_hand(quarters: tuple[ReportingPeriod, ReportingPeriod
     yield_value = _value(q4, "F12A_PORTFOLIO_YIELD")
     assert (yield_value.numerator, yield_value.denominator) == (Decimal("9200"), Decimal("37750"))
     assert yield_value.averaging_points == 2
+    contractual = _value(q4, "F12A_CONTRACTUAL_YIELD")
+    assert (contractual.numerator, contractual.denominator) == (Decimal("4400"), Decimal("37750"))
+    snapshot = PortfolioSnapshot.objects.get(period=q4, segment="total", source="loan_level")
+    assert snapshot.profit_due_in_period == Decimal("1100.00")
 
 
 def test_windows_without_enough_quarters_are_null_with_a_reason(
@@ -228,3 +235,8 @@ def test_summary_source_when_no_contracts(institution: Institution) -> None:
     assert (arrears.value, arrears.reason_code) == (None, "missing_data")
     snapshot = PortfolioSnapshot.objects.get(period=q1, segment="total")
     assert snapshot.source == "summary"
+    # The summary has no schedules: no contractual yield, so no yield gap (never 0).
+    assert snapshot.profit_due_in_period is None
+    for code in ("F12A_CONTRACTUAL_YIELD", "YIELD_GAP"):
+        value = _value(q1, code)
+        assert (value.value, value.reason_code) == (None, "missing_data")

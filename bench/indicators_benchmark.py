@@ -918,7 +918,7 @@ def explain_engine(url: str, institution_id: int) -> list[str]:
     with the settings portfolio_at gives it (run alone here, not beside the other parts)."""
     from django.db import connection as django_connection
 
-    from indicators.portfolio import JIT, _contract_id_range, _parts, _portfolio_sql
+    from indicators.portfolio import JIT_SETTINGS, _contract_id_range, _parts, _portfolio_sql
 
     with django_connection.cursor() as django_cursor:
         whole = _contract_id_range(django_cursor, institution_id)
@@ -935,8 +935,8 @@ def explain_engine(url: str, institution_id: int) -> list[str]:
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:
-            if not JIT:  # as portfolio_at runs it
-                cursor.execute("SET jit = off")
+            for name, value in JIT_SETTINGS:  # as portfolio_at runs it
+                cursor.execute(f"SET {name} = {value}")
             if len(parts) > 1:
                 cursor.execute("SET max_parallel_workers_per_gather = 0")
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + _portfolio_sql(), params)

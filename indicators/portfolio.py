@@ -64,6 +64,7 @@ SEGMENTS: dict[str, str | None] = {
 }
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -128,84 +129,68 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _measures() -> list[tuple[str, str]]:
-    """(name, SQL expression over ``base``) of every measure summed per cell.
+def _measures() -> list[tuple[str, str, str | None]]:
+    """(name, value, condition) of every measure over ``base``: the cell sums ``value`` over its
+    financings that meet ``condition`` (``SUM … FILTER (WHERE …)``: no zeros added for the
+    others; an empty sum is NULL, read as 0).
 
     Book measures count only financings in the book at the date (``in_book``); the flows count
-    every financing disbursed in the window or written off in it."""
+    every financing disbursed in the window, written off in it or with profit falling due in it."""
     book = "in_book = 1"
-    measures = [
-        ("outstanding", f"CASE WHEN {book} THEN outstanding ELSE 0 END"),
-        ("gross_receivable", f"CASE WHEN {book} THEN gross_receivable ELSE 0 END"),
-        (
-            "outstanding_debt_based",
-            f"CASE WHEN {book} AND is_debt = 1 THEN outstanding ELSE 0 END",
-        ),
+    measures: list[tuple[str, str, str | None]] = [
+        ("outstanding", "outstanding", book),
+        ("gross_receivable", "gross_receivable", book),
+        ("outstanding_debt_based", "outstanding", f"{book} AND is_debt = 1"),
     ]
     for n, days in LATE_THRESHOLDS.items():
         measures.append(
-            (
-                f"late_{n}",
-                f"CASE WHEN {book} AND is_debt = 1 AND days_late > {days}"
-                " THEN outstanding ELSE 0 END",
-            )
+            (f"late_{n}", "outstanding", f"{book} AND is_debt = 1 AND days_late > {days}")
         )
-        measures.append(
-            (
-                f"late_all_{n}",
-                f"CASE WHEN {book} AND days_late > {days} THEN outstanding ELSE 0 END",
-            )
-        )
+        measures.append((f"late_all_{n}", "outstanding", f"{book} AND days_late > {days}"))
+    appraised = f"{book} AND is_equity = 1 AND expected_roi IS NOT NULL"
     measures += [
-        ("arrears", f"CASE WHEN {book} THEN arrears ELSE 0 END"),
-        (
-            "restructured",
-            f"CASE WHEN {book} AND restructured = 1 THEN outstanding ELSE 0 END",
-        ),
+        ("arrears", "arrears", book),
+        ("restructured", "outstanding", f"{book} AND restructured = 1"),
         (
             "restructured_in_arrears",
-            f"CASE WHEN {book} AND restructured = 1 AND days_late > 0 THEN outstanding ELSE 0 END",
+            "outstanding",
+            f"{book} AND restructured = 1 AND days_late > 0",
         ),
-        ("active_financings", f"CASE WHEN {book} THEN 1 ELSE 0 END"),
-        (
-            "equity_capital",
-            f"CASE WHEN {book} AND is_equity = 1 THEN outstanding ELSE 0 END",
-        ),
-        (
-            "equity_capital_appraised",
-            f"CASE WHEN {book} AND is_equity = 1 AND expected_roi IS NOT NULL"
-            " THEN outstanding ELSE 0 END",
-        ),
-        (
-            "equity_expected_income",
-            f"CASE WHEN {book} AND is_equity = 1 AND expected_roi IS NOT NULL"
-            " THEN outstanding * expected_roi / 100 ELSE 0 END",
-        ),
-        (
-            "equity_profit_in_period",
-            f"CASE WHEN {book} AND is_equity = 1 AND expected_roi IS NOT NULL"
-            " THEN profit_in_period ELSE 0 END",
-        ),
-        (
-            "profit_received_in_period",
-            f"CASE WHEN {book} THEN profit_in_period ELSE 0 END",
-        ),
-        (
-            "disbursed_in_period",
-            "CASE WHEN disbursed_in_window = 1 THEN financed_amount ELSE 0 END",
-        ),
-        ("number_disbursed_in_period", "disbursed_in_window"),
-        ("written_off_in_period", "written_off_in_window"),
-        ("profit_due_in_period", "profit_due_in_window"),
+        ("active_financings", "1", book),
+        ("equity_capital", "outstanding", f"{book} AND is_equity = 1"),
+        ("equity_capital_appraised", "outstanding", appraised),
+        ("equity_expected_income", "outstanding * expected_roi / 100", appraised),
+        ("equity_profit_in_period", "profit_in_period", appraised),
+        ("profit_received_in_period", "profit_in_period", book),
+        ("disbursed_in_period", "financed_amount", "disbursed_in_window = 1"),
+        ("number_disbursed_in_period", "1", "disbursed_in_window = 1"),
+        ("written_off_in_period", "written_off_in_window", None),
+        ("profit_due_in_period", "profit_due_in_window", None),
     ]
     return measures
 
 
-#: Whether PostgreSQL may JIT-compile the portfolio statement. Its ~170 expressions cross the
-#: default cost thresholds for inlining and optimisation, which then took 3.2 s of a 14 s
-#: execution on 1M financings (bench/README.md); the compiled code does not win that back on a
-#: single pass over the book. Off for this statement only; the server's setting is untouched.
-JIT = False
+#: How PostgreSQL may JIT-compile the portfolio statement (``SET LOCAL`` for its transaction; the
+#: server's settings are untouched). Compiling its expressions and tuple deforming costs about
+#: 0.1 s and pays back; LLVM inlining and optimisation, which the default cost thresholds switch
+#: on for a statement this size, took 3.2 s of a 14 s execution on 1M financings and never paid
+#: back on one pass over the book (bench/README.md).
+JIT_SETTINGS: tuple[tuple[str, str], ...] = (
+    ("jit", "on"),
+    ("jit_inline_above_cost", "-1"),
+    ("jit_optimize_above_cost", "-1"),
+)
+
+
+def _postgres_settings(cursor, *, parts: int) -> None:
+    """The statement's settings, for this transaction only: JIT as above and, when there are
+    several parts, no parallel workers (the parts are the parallelism)."""
+    settings_ = list(JIT_SETTINGS)
+    if parts > 1:
+        settings_.append(("max_parallel_workers_per_gather", "0"))
+    for name, value in settings_:
+        cursor.execute(f"SET LOCAL {name} = {value}")
+
 
 #: The columns of a cell, the unit the statement sums over.
 CELL_COLUMNS = ("contract_type", "branch_id", "gender", "area")
@@ -218,7 +203,12 @@ def _portfolio_sql() -> str:
     names = {**_tables(), **_dialect()}
     debt = _sql_in(DEBT_BASED_TYPES)
     equity = _sql_in(EQUITY_TYPES)
-    sums = ",\n  ".join(f"SUM({expression}) AS {name}" for name, expression in _measures())
+    sums = ",\n  ".join(
+        f"SUM({value}) FILTER (WHERE {condition}) AS {name}"
+        if condition
+        else f"SUM({value}) AS {name}"
+        for name, value, condition in _measures()
+    )
     cells = ", ".join(CELL_COLUMNS)
     if connection.vendor == "postgresql":
         # One text key: PostgreSQL estimates few groups and hashes the book instead of
@@ -239,11 +229,10 @@ def _portfolio_sql() -> str:
     return f"""
 WITH due AS (
   SELECT i.contract_id,
-         SUM(CASE WHEN i.due_date < %(as_of)s THEN i.principal_due ELSE 0 END) AS principal_overdue,
-         MIN(CASE WHEN i.paid_date IS NULL OR i.paid_date > %(as_of)s THEN i.due_date END)
+         SUM(i.principal_due) FILTER (WHERE i.due_date < %(as_of)s) AS principal_overdue,
+         MIN(i.due_date) FILTER (WHERE i.paid_date IS NULL OR i.paid_date > %(as_of)s)
            AS oldest_unpaid_due,
-         SUM(CASE WHEN i.due_date > %(window_start)s THEN i.profit_due ELSE 0 END)
-           AS profit_due_in_window
+         SUM(i.profit_due) FILTER (WHERE i.due_date > %(window_start)s) AS profit_due_in_window
   FROM {names["instalment"]} i
   WHERE i.contract_id BETWEEN %(first_id)s AND %(last_id)s AND i.due_date <= %(as_of)s
   GROUP BY i.contract_id
@@ -251,8 +240,7 @@ WITH due AS (
   SELECT r.contract_id,
          SUM(r.principal_amount) AS principal,
          SUM(r.profit_amount) AS profit,
-         SUM(CASE WHEN r.value_date > %(window_start)s THEN r.profit_amount ELSE 0 END)
-           AS profit_in_period
+         SUM(r.profit_amount) FILTER (WHERE r.value_date > %(window_start)s) AS profit_in_period
   FROM {names["repayment"]} r
   WHERE r.contract_id BETWEEN %(first_id)s AND %(last_id)s AND r.value_date <= %(as_of)s
   GROUP BY r.contract_id
@@ -315,9 +303,9 @@ GROUP BY {cell_group}
 
 def _decimal(value: object) -> Decimal:
     if value is None:
-        return ZERO
+        return CENT * 0
     # SQLite returns floats for SUM over decimals; money has 2 places, so round back to cents.
-    return Decimal(str(value)).quantize(Decimal("0.01"))
+    return Decimal(str(value)).quantize(CENT)
 
 
 def _contract_id_range(cursor, institution_id: int) -> tuple[int, int]:
@@ -368,12 +356,7 @@ def _fetch_parts(common: dict[str, object]) -> list[dict[str, object]]:
         first_id, last_id = _contract_id_range(cursor, int(common["institution_id"]))
         params = [{**common, "first_id": lo, "last_id": hi} for lo, hi in _parts(first_id, last_id)]
         if postgres:
-            # For this transaction only (SET LOCAL): see JIT; and when there are several
-            # parts, they are the parallelism.
-            if not JIT:
-                cursor.execute("SET LOCAL jit = off")
-            if len(params) > 1:
-                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            _postgres_settings(cursor, parts=len(params))
         if not (postgres and own_transaction and len(params) > 1):
             return [row for part in params for row in _fetch(cursor, part)]
         cursor.execute("SELECT pg_export_snapshot()")
@@ -392,9 +375,7 @@ def _fetch_in_snapshot(snapshot: str, params: dict[str, object]) -> list[dict[st
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
-            if not JIT:
-                cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            _postgres_settings(cursor, parts=2)
             return _fetch(cursor, params)
     finally:
         connection.close()
@@ -434,7 +415,7 @@ def portfolio_at(
     # Roll the cells (of every part) up into segments: exact sums (Decimal; SQLite's floats
     # are read back through their shortest text form, as ``_decimal`` does), rounded once per
     # segment. Active clients: the distinct ids over the segment's cells (vectorised).
-    measures = [name for name, _expression in _measures()]
+    measures = [name for name, _value, _condition in _measures()]
     totals: dict[tuple[str, str], dict[str, Decimal]] = {("total", ""): {}}
     ids: dict[tuple[str, str], list[np.ndarray]] = {}
     for row in rows:

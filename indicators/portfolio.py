@@ -191,10 +191,10 @@ JIT_SETTINGS: tuple[tuple[str, str], ...] = (
 def _postgres_settings(cursor, *, parts: int) -> None:
     """The statement's settings, for this transaction only: JIT as above and, when there are
     several parts, no parallel workers (the parts are the parallelism)."""
-    settings_ = list(JIT_SETTINGS)
+    pairs = list(JIT_SETTINGS)
     if parts > 1:
-        settings_.append(("max_parallel_workers_per_gather", "0"))
-    for name, value in settings_:
+        pairs.append(("max_parallel_workers_per_gather", "0"))
+    for name, value in pairs:
         cursor.execute(f"SET LOCAL {name} = {value}")
 
 

@@ -329,9 +329,12 @@ class _Columns:
                 code="invalid_date",
                 message=_("Enter a date as YYYY-MM-DD."),
             )
-            self.values[name] = [
-                value.date() if not pd.isna(value) else None for value in parsed.tolist()
-            ]
+            # datetime.date objects, None where missing or invalid; through numpy, which is
+            # an order of magnitude faster than a Timestamp per value.
+            days = parsed.to_numpy(dtype="datetime64[D]")
+            objects = days.astype(object)
+            objects[np.isnat(days)] = None
+            self.values[name] = objects.tolist()
         elif isinstance(field, models.DecimalField):
             whole = field.max_digits - field.decimal_places
             pattern = rf"^-?\d{{1,{whole}}}(\.\d{{1,{field.decimal_places}}})?$"
@@ -851,8 +854,9 @@ def _validate_instalments(
     report(~given, "number", "required", _("This field is required."))
     numbers = numeric(number_list)
     whole = np.isfinite(numbers) & (np.floor(numbers) == numbers)
+    in_range = whole & (numbers >= 1) & (numbers <= 32767)
     report(
-        given & ~(whole & (numbers >= 1) & (numbers <= 32767)),
+        given & ~in_range,
         "number",
         "invalid_integer",
         _("Enter a whole number between {low} and {high}.").format(low=1, high=32767),
@@ -894,7 +898,8 @@ def _validate_instalments(
         )
         report(given & valid & (amounts < 0), name, "negative", _("Amounts cannot be negative."))
         cents[name] = np.where(given & valid, rounded, 0).astype(np.int64)
-    frame["number"] = np.where(whole, numbers, 0).astype(np.int64)
+    # Out of range (reported above) becomes 0, not an overflowing cast.
+    frame["number"] = np.where(in_range, numbers, 0).astype(np.int64)
     frame["due_date"] = dates.to_numpy()
     frame["principal_due"] = cents["principal_due"]
     frame["profit_due"] = cents["profit_due"]

@@ -73,10 +73,22 @@ def _recreate_database(admin_url: str, stack: contextlib.ExitStack, keep: bool) 
         finally:
             connection.close()
 
+    def drop_at_end() -> None:
+        # An autovacuum worker busy with the freshly loaded tables belongs to the superuser, and
+        # a role without pg_signal_backend cannot end it: retry for a while, then leave the
+        # database (the throw-away cluster goes anyway) rather than lose the results.
+        for _attempt in range(30):
+            try:
+                execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+                return
+            except psycopg2.errors.InsufficientPrivilege:
+                time.sleep(2)
+        log(f"could not drop {BENCH_DB} (autovacuum still running); drop it by hand")
+
     execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
     execute(f"CREATE DATABASE {BENCH_DB}")
     if not keep:
-        stack.callback(execute, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        stack.callback(drop_at_end)
     return _with_database(admin_url, BENCH_DB)
 
 

@@ -180,7 +180,7 @@ def _parse_indicator(entry: Any, where: str, errors: list[str]) -> IndicatorDefi
     errors_before = len(errors)
     _check_keys(entry, _INDICATOR_KEYS, where, errors)
 
-    names = _language_mapping(entry.get("names"), f"{where}: names", errors)
+    names = language_mapping(entry.get("names"), f"{where}: names", errors)
     for field, allowed in (
         ("category", CATEGORIES),
         ("unit", UNITS),
@@ -205,7 +205,7 @@ def _parse_indicator(entry: Any, where: str, errors: list[str]) -> IndicatorDefi
         errors.append(f"{where}: 'formula' must have exactly one entry per variant {variants}.")
     else:
         for variant in variants:
-            formula[variant] = _language_mapping(
+            formula[variant] = language_mapping(
                 formula_data[variant], f"{where}: formula.{variant}", errors
             )
 
@@ -233,7 +233,7 @@ def _parse_indicator(entry: Any, where: str, errors: list[str]) -> IndicatorDefi
     )
 
 
-def _language_mapping(value: Any, where: str, errors: list[str]) -> dict[str, str]:
+def language_mapping(value: Any, where: str, errors: list[str]) -> dict[str, str]:
     """A {ar, en, fr} → non-empty text mapping; reports missing and unknown languages."""
     if not isinstance(value, Mapping):
         errors.append(f"{where}: must map each of {', '.join(LANGUAGES)} to a text.")

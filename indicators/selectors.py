@@ -34,6 +34,7 @@ from indicators.models import (
 from institutions.models import (
     DEBT_BASED_TYPES,
     EQUITY_TYPES,
+    INCOME_STATEMENT_FIELDS,
     FinancialStatement,
     FinancingContract,
     Institution,
@@ -48,20 +49,7 @@ from users.models import User
 
 ZERO = Decimal("0")
 MONTHS_PER_QUARTER = 3
-FLOW_FIELDS = (
-    "financing_income",
-    "other_operating_income",
-    "non_operating_income",
-    "donations",
-    "funding_expense_deposits",
-    "funding_expense_third_party",
-    "mudaraba_profit_distributed",
-    "provision_expense",
-    "personnel_expense",
-    "administrative_expense",
-    "ijara_depreciation",
-    "taxes",
-)
+FLOW_FIELDS = INCOME_STATEMENT_FIELDS
 
 
 @dataclass(frozen=True)

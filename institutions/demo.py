@@ -66,6 +66,7 @@ from users.models import User, UserRole
 from users.services import user_create
 
 from .models import (
+    CONTRACT_TERM_FIELDS,
     DEBT_BASED_TYPES,
     Branch,
     Client,
@@ -2448,33 +2449,7 @@ CONTRACT_COLUMNS = (
     "purpose",
     "financed_amount",
     "profit_amount",
-    "annual_profit_rate",
-    "sale_price",
-    "asset_description",
-    "supplier_name",
-    "paid_directly_to_supplier",
-    "client_quoted_price",
-    "supplier_invoice_date",
-    "ownership_date",
-    "wakala_used",
-    "delivery_date",
-    "delivery_place",
-    "commodity",
-    "commodity_quantity",
-    "commodity_unit",
-    "price_paid_date",
-    "expected_sale_price",
-    "rent_amount",
-    "rent_start_date",
-    "security_deposit",
-    "advance_rent",
-    "service_fee",
-    "declared_actual_cost",
-    "client_capital",
-    "institution_profit_share",
-    "client_profit_share",
-    "expected_roi",
-    "buyout_units",
+    *CONTRACT_TERM_FIELDS,
 )
 
 

@@ -636,6 +636,23 @@ class FinancingProduct(TimeStampedModel):
         return self.name
 
 
+#: Contract amounts that cannot be negative: a constraint each in the database, and checked
+#: before writing by the bulk import (``partners.bulk``).
+NON_NEGATIVE_CONTRACT_AMOUNTS: tuple[str, ...] = (
+    "profit_amount",
+    "sale_price",
+    "client_quoted_price",
+    "commodity_quantity",
+    "expected_sale_price",
+    "rent_amount",
+    "security_deposit",
+    "advance_rent",
+    "service_fee",
+    "declared_actual_cost",
+    "client_capital",
+)
+
+
 class FinancingContract(TimeStampedModel):
     """One financing, of any contract type.
 
@@ -819,19 +836,7 @@ class FinancingContract(TimeStampedModel):
             ),
             *[
                 _non_negative(field, "institutions_financingcontract")
-                for field in (
-                    "profit_amount",
-                    "sale_price",
-                    "client_quoted_price",
-                    "commodity_quantity",
-                    "expected_sale_price",
-                    "rent_amount",
-                    "security_deposit",
-                    "advance_rent",
-                    "service_fee",
-                    "declared_actual_cost",
-                    "client_capital",
-                )
+                for field in NON_NEGATIVE_CONTRACT_AMOUNTS
             ],
             models.CheckConstraint(
                 condition=(
@@ -904,6 +909,39 @@ class FinancingContract(TimeStampedModel):
     def total_repayable(self) -> Decimal:
         """What the client owes over the life of a debt-based financing (cost plus profit)."""
         return self.financed_amount + self.profit_amount
+
+
+#: The type-specific terms of a financing, in display order (each is empty on the contract
+#: types it does not apply to): what the contract page lists and the demo generates.
+CONTRACT_TERM_FIELDS: tuple[str, ...] = (
+    "annual_profit_rate",
+    "sale_price",
+    "asset_description",
+    "supplier_name",
+    "paid_directly_to_supplier",
+    "client_quoted_price",
+    "supplier_invoice_date",
+    "ownership_date",
+    "wakala_used",
+    "delivery_date",
+    "delivery_place",
+    "commodity",
+    "commodity_quantity",
+    "commodity_unit",
+    "price_paid_date",
+    "expected_sale_price",
+    "rent_amount",
+    "rent_start_date",
+    "security_deposit",
+    "advance_rent",
+    "service_fee",
+    "declared_actual_cost",
+    "client_capital",
+    "institution_profit_share",
+    "client_profit_share",
+    "expected_roi",
+    "buyout_units",
+)
 
 
 class Instalment(models.Model):
@@ -1139,6 +1177,24 @@ class LatePaymentCharge(TimeStampedModel):
 # --------------------------------------------------------------------------------------------
 
 
+#: The income-statement lines of ``FinancialStatement`` (the quarter's flows), in statement
+#: order; the late-payment memo line is not income (D11) and is not among them.
+INCOME_STATEMENT_FIELDS: tuple[str, ...] = (
+    "financing_income",
+    "other_operating_income",
+    "non_operating_income",
+    "donations",
+    "funding_expense_deposits",
+    "funding_expense_third_party",
+    "mudaraba_profit_distributed",
+    "provision_expense",
+    "personnel_expense",
+    "administrative_expense",
+    "ijara_depreciation",
+    "taxes",
+)
+
+
 class FinancialStatement(TimeStampedModel):
     """The balance sheet at the end of a quarter and the income statement for that quarter.
 
@@ -1260,17 +1316,8 @@ class FinancialStatement(TimeStampedModel):
                     "mudaraba_funds_short_term",
                     "restricted_mudaraba_funds",
                     "donated_equity",
-                    "financing_income",
-                    "other_operating_income",
-                    "donations",
-                    "funding_expense_deposits",
-                    "funding_expense_third_party",
-                    "mudaraba_profit_distributed",
-                    "provision_expense",
-                    "personnel_expense",
-                    "administrative_expense",
-                    "ijara_depreciation",
-                    "taxes",
+                    # Non-operating income may be a loss.
+                    *(f for f in INCOME_STATEMENT_FIELDS if f != "non_operating_income"),
                     "late_payment_collected",
                 )
             ],

@@ -357,6 +357,18 @@ def contract_create(
         contract.contract_type = product_type
     if errors:
         raise ValidationError(errors)
+    warnings = _valid_against_rules(contract)
+    _stamp(contract, actor)
+    contract.save()
+    if warnings:
+        warnings_hand_over(contract, warnings)
+    return contract
+
+
+def _valid_against_rules(contract: FinancingContract) -> list[Any]:
+    """Model validation, then the contract rules: blocking ones raise, field by field (a
+    ``ValidationError`` like the model's own); the warnings are returned, to be handed over
+    once the contract is saved."""
     contract.full_clean()
     violations = violations_of(contract)
     blocking = [v for v in violations if v.blocking]
@@ -367,12 +379,7 @@ def contract_create(
                 ValidationError(violation.message, code=violation.code)
             )
         raise ValidationError(rule_errors)
-    _stamp(contract, actor)
-    contract.save()
-    warnings = [v for v in violations if not v.blocking]
-    if warnings:
-        warnings_hand_over(contract, warnings)
-    return contract
+    return [v for v in violations if not v.blocking]
 
 
 # --- Partner writes: reference data, repayments, reschedulings, write-offs ------------------
@@ -813,20 +820,10 @@ def contract_update(
             )
     if errors:
         raise ValidationError(errors)
-    current.full_clean()
-    violations = violations_of(current)
-    blocking = [v for v in violations if v.blocking]
-    if blocking:
-        rule_errors: dict[str, list[ValidationError]] = {}
-        for violation in blocking:
-            rule_errors.setdefault(violation.field or NON_FIELD_ERRORS, []).append(
-                ValidationError(violation.message, code=violation.code)
-            )
-        raise ValidationError(rule_errors)
+    warnings = _valid_against_rules(current)
     if changed:
         _stamp(current, actor)
         current.save(update_fields=[*changed, "updated_at"])
-    warnings = [v for v in violations if not v.blocking]
     if warnings:
         warnings_hand_over(current, warnings)
     return current

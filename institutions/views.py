@@ -30,7 +30,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services, services_return
 from .forms import ContractFilterForm, InstitutionFilterForm
+from .forms_return import PORTFOLIO_FIELDS
 from .models import (
+    CONTRACT_TERM_FIELDS,
+    INCOME_STATEMENT_FIELDS,
     ContractType,
     FinancialStatement,
     FinancingContract,
@@ -271,37 +274,7 @@ BALANCE_SHEET_SECTIONS = (
         "total_equity",
     ),
 )
-INCOME_STATEMENT_FIELDS = [
-    "financing_income",
-    "other_operating_income",
-    "non_operating_income",
-    "donations",
-    "funding_expense_deposits",
-    "funding_expense_third_party",
-    "mudaraba_profit_distributed",
-    "provision_expense",
-    "personnel_expense",
-    "administrative_expense",
-    "ijara_depreciation",
-    "taxes",
-]
 STAFFING_FIELDS = ["total_staff", "financing_officers", "women_staff", "staff_departures"]
-PORTFOLIO_SUMMARY_FIELDS = [
-    "outstanding",
-    "gross_receivable",
-    "number_of_financings",
-    "active_clients",
-    "par_1",
-    "par_30",
-    "par_60",
-    "par_90",
-    "par_180",
-    "restructured_outstanding",
-    "restructured_in_arrears",
-    "written_off",
-    "disbursed_amount",
-    "number_disbursed",
-]
 
 
 def _label(model: type[Model], field: str) -> str:
@@ -353,7 +326,7 @@ def _portfolio_summary(
     headers = [line.get_contract_type_display() for line in lines]
     rows = [
         (_label(PortfolioSummaryLine, field), [getattr(line, field) for line in lines])
-        for field in PORTFOLIO_SUMMARY_FIELDS
+        for field in PORTFOLIO_FIELDS
     ]
     return headers, rows
 
@@ -554,35 +527,6 @@ def contract_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 #: Type-specific terms shown on the contract page when they are filled in.
-CONTRACT_TERM_FIELDS = [
-    "annual_profit_rate",
-    "sale_price",
-    "asset_description",
-    "supplier_name",
-    "paid_directly_to_supplier",
-    "client_quoted_price",
-    "supplier_invoice_date",
-    "ownership_date",
-    "wakala_used",
-    "delivery_date",
-    "delivery_place",
-    "commodity",
-    "commodity_quantity",
-    "commodity_unit",
-    "price_paid_date",
-    "expected_sale_price",
-    "rent_amount",
-    "rent_start_date",
-    "security_deposit",
-    "advance_rent",
-    "service_fee",
-    "declared_actual_cost",
-    "client_capital",
-    "institution_profit_share",
-    "client_profit_share",
-    "expected_roi",
-    "buyout_units",
-]
 
 
 def _contract_terms(contract: FinancingContract) -> list[Line]:

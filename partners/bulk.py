@@ -48,6 +48,7 @@ from institutions.contract_rules import violations_of_many, warnings_hand_over
 from institutions.models import (
     EQUITY_TYPES,
     MONEY_TOLERANCE,
+    NON_NEGATIVE_CONTRACT_AMOUNTS,
     SALE_BASED_TYPES,
     Branch,
     Client,
@@ -172,32 +173,28 @@ def _parse_json(text: str) -> list[dict[str, Any]]:
         raise BulkRejected(
             [_error("parse_error", _("Send a JSON array of rows."), row=None, field=None)]
         )
-    rows = []
-    errors = []
-    for index, item in enumerate(data, start=1):
-        if not isinstance(item, dict):
-            errors.append(
-                _error("parse_error", _("Each row must be an object."), row=index, field=None)
-            )
-            continue
-        rows.append({**item, "_row": index})
-    if errors:
-        raise BulkRejected(errors[:MAX_REPORTED_ERRORS])
-    return rows
+    return _numbered_rows(data, _("Each row must be an object."))
 
 
 def _parse_ndjson(text: str) -> list[dict[str, Any]]:
+    def decoded(line: str) -> Any:
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            return None
+
+    lines = (decoded(line) for line in text.splitlines() if line.strip())
+    return _numbered_rows(lines, _("This line is not a JSON object."))
+
+
+def _numbered_rows(items: Iterable[Any], not_an_object: Any) -> list[dict[str, Any]]:
+    """The rows, each with its number (from 1) under ``_row``; every item that is not an
+    object is an error on its row, and any error rejects the payload."""
     rows = []
     errors = []
-    for index, line in enumerate((line for line in text.splitlines() if line.strip()), start=1):
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError:
-            item = None
+    for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            errors.append(
-                _error("parse_error", _("This line is not a JSON object."), row=index, field=None)
-            )
+            errors.append(_error("parse_error", not_an_object, row=index, field=None))
             continue
         rows.append({**item, "_row": index})
     if errors:
@@ -666,19 +663,7 @@ def _cross_column_checks(
         code="not_positive",
         message=_("The financed amount must be greater than zero."),
     )
-    for name in (
-        "profit_amount",
-        "sale_price",
-        "client_quoted_price",
-        "commodity_quantity",
-        "expected_sale_price",
-        "rent_amount",
-        "security_deposit",
-        "advance_rent",
-        "service_fee",
-        "declared_actual_cost",
-        "client_capital",
-    ):
+    for name in NON_NEGATIVE_CONTRACT_AMOUNTS:
         columns.report(
             money(name) < 0, field=name, code="negative", message=_("Amounts cannot be negative.")
         )

@@ -222,29 +222,26 @@ def _field_column(
     )
 
 
+def _reference_column(name: str, label: Any, help_text: Any) -> Column:
+    """A required column naming another record by its code or number."""
+    return Column(name, label, required=True, help=help_text, example=EXAMPLES[name])
+
+
 def _contract_columns() -> tuple[Column, ...]:
     first = [
         _field_column(FinancingContract, "external_id"),
-        Column(
-            "branch",
-            gettext_lazy("branch code"),
-            required=True,
-            help=gettext_lazy("The branch's code in mfme."),
-            example=EXAMPLES["branch"],
+        _reference_column(
+            "branch", gettext_lazy("branch code"), gettext_lazy("The branch's code in mfme.")
         ),
-        Column(
+        _reference_column(
             "client",
             gettext_lazy("client number"),
-            required=True,
-            help=gettext_lazy("The client's number in the institution's records."),
-            example=EXAMPLES["client"],
+            gettext_lazy("The client's number in the institution's records."),
         ),
-        Column(
+        _reference_column(
             "product",
             gettext_lazy("product code"),
-            required=True,
-            help=gettext_lazy("The product's code; the contract type is the product's."),
-            example=EXAMPLES["product"],
+            gettext_lazy("The product's code; the contract type is the product's."),
         ),
         # Taken from the product when left empty (partners.bulk).
         _field_column(FinancingContract, "contract_type", required=False),
@@ -290,12 +287,10 @@ def _contract_columns() -> tuple[Column, ...]:
 
 def _repayment_columns() -> tuple[Column, ...]:
     return (
-        Column(
+        _reference_column(
             "contract",
             gettext_lazy("contract number"),
-            required=True,
-            help=gettext_lazy("The institution's own contract number."),
-            example=EXAMPLES["contract"],
+            gettext_lazy("The institution's own contract number."),
         ),
         _field_column(Repayment, "external_id", required=True),
         _field_column(Repayment, "value_date", required=True),

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from indicators.catalog import language_mapping
 from institutions.models import ContractType
 
 from .rules import RULES_BY_CODE
@@ -21,7 +22,6 @@ from .rules import RULES_BY_CODE
 CHECKLIST_DIRECTORY = Path(__file__).resolve().parent / "catalog"
 TABLE2_CHECKLIST_PATH = CHECKLIST_DIRECTORY / "checklist-table2-v1.yaml"
 
-LANGUAGES = ("ar", "en", "fr")
 KINDS = frozenset({"procedure", "question", "verification", "heading"})
 _ITEM_KEYS = frozenset({"number", "section", "kind", "text", "note", "rules"})
 
@@ -64,23 +64,6 @@ def load_checklist(path: Path = TABLE2_CHECKLIST_PATH) -> Checklist:
     return parse_checklist(data, source=path.name)
 
 
-def _texts(value: Any, where: str, errors: list[str]) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        errors.append(f"{where}: must map each of {', '.join(LANGUAGES)} to a text.")
-        return {}
-    missing = [
-        language
-        for language in LANGUAGES
-        if not isinstance(value.get(language), str) or not value[language].strip()
-    ]
-    if missing:
-        errors.append(f"{where}: missing or empty text for {', '.join(missing)}.")
-    unknown = sorted(set(value) - set(LANGUAGES))
-    if unknown:
-        errors.append(f"{where}: unknown languages {', '.join(map(str, unknown))}.")
-    return {language: str(value.get(language, "")).strip() for language in LANGUAGES}
-
-
 def parse_checklist(data: Any, *, source: str = "checklist") -> Checklist:
     errors: list[str] = []
     if not isinstance(data, Mapping):
@@ -108,10 +91,10 @@ def parse_checklist(data: Any, *, source: str = "checklist") -> Checklist:
         if contract_type in seen_types:
             errors.append(f"{where}: appears more than once.")
         seen_types.add(contract_type)
-        _texts(block.get("title"), f"{where}: title", errors)
+        language_mapping(block.get("title"), f"{where}: title", errors)
         sections_data = block.get("sections")
         sections = {
-            code: _texts(names, f"{where}: section {code}", errors)
+            code: language_mapping(names, f"{where}: section {code}", errors)
             for code, names in (sections_data.items() if isinstance(sections_data, Mapping) else [])
         }
         if not sections:
@@ -151,7 +134,7 @@ def parse_checklist(data: Any, *, source: str = "checklist") -> Checklist:
                     section=str(entry.get("section", "")),
                     section_names=sections.get(entry.get("section"), {}),
                     kind=str(entry.get("kind", "")),
-                    text=_texts(entry.get("text"), f"{item_where}: text", errors),
+                    text=language_mapping(entry.get("text"), f"{item_where}: text", errors),
                     note=note.strip(),
                     rules=tuple(rules),
                 )

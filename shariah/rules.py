@@ -745,10 +745,25 @@ def contract_violations_many(
     from .selectors import contract_rule_contexts
 
     contexts = contract_rule_contexts(contracts=contracts)
-    return [
-        [] if contract is None else evaluate(contract, context)
-        for contract, context in zip(contracts, contexts, strict=True)
-    ]
+    # The rules that apply to a stage and a contract type, found once per pair rather than
+    # asked of every rule for every contract (a bulk import has 100,000 contracts, 17 rules).
+    applicable: dict[tuple[str, str], tuple[ContractRule, ...]] = {}
+    found: list[list[RuleViolation]] = []
+    for contract, context in zip(contracts, contexts, strict=True):
+        if contract is None:
+            found.append([])
+            continue
+        stage = Stage.CREATE if contract.pk is None else Stage.UPDATE
+        key = (stage, contract.contract_type)
+        rules = applicable.get(key)
+        if rules is None:
+            rules = applicable[key] = tuple(
+                rule
+                for rule in RULES
+                if stage in rule.stages and contract.contract_type in rule.contract_types
+            )
+        found.append(evaluate(contract, context, stage=stage, rules=rules) if rules else [])
+    return found
 
 
 # --- Checks on other records ------------------------------------------------------------------

@@ -7,6 +7,9 @@ PostgreSQL COPY of the same rows, in the same run.
     registered contract rule, the upsert), synchronously (the sync limit is raised above N).
 (b) PostgreSQL COPY of the same contracts and instalments (CSV prepared beforehand, into another
     institution, constraints and indexes in place): the floor for loading these rows.
+(c) The same COPY with the two tables' foreign keys dropped inside the transaction, which is
+    then rolled back: the floor without foreign-key checks, to show how much of (b) they take
+    and whether any write path could reach the target on this machine.
 
 Targets (issue 5): (a) at least 10,000 contracts per second end to end, and (a) at most 5 × (b).
 Missed targets are reported, not treated as errors; the script exits non-zero only when the
@@ -314,11 +317,12 @@ def _copy_statement(model: Any, frame: pd.DataFrame) -> tuple[str, str]:
     return sql, buffer.getvalue()
 
 
-def measure_copy(
+def copy_statements(
     institution: Any, data: dict[str, np.ndarray], plan: dict[str, np.ndarray]
-) -> dict[str, Any]:
-    """COPY the same rows into ``institution`` (prepared CSV; only the COPYs are timed)."""
-    from django.db import connection, transaction
+) -> list[tuple[str, str]]:
+    """COPY statements and CSV text for the rows of ``data`` in ``institution`` (contract ids
+    taken from the sequence beforehand)."""
+    from django.db import connection
 
     from institutions.models import Branch, Client, FinancingContract, FinancingProduct, Instalment
 
@@ -372,25 +376,56 @@ def measure_copy(
             "profit_paid": 0,
         }
     )
-    statements = [
+    return [
         _copy_statement(FinancingContract, contracts),
         _copy_statement(Instalment, instalments),
     ]
-    # Timed: the two COPYs and the commit (which runs the deferred foreign-key checks, as the
-    # API's commit does).
+
+
+def _foreign_keys(table: str) -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+            [table],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def measure_copy(statements: list[tuple[str, str]], *, foreign_keys: bool) -> dict[str, Any]:
+    """Time the COPYs and the end of the transaction, which runs the deferred foreign-key checks
+    as the API's commit does.
+
+    With ``foreign_keys`` the rows are committed. Without, the transaction first drops every
+    foreign key of the two tables, and ends by checking the (then none) constraints and rolling
+    back. That is the floor for these rows with the schema's indexes and checks: nothing that
+    keeps the foreign keys can load them faster."""
+    from django.db import connection, transaction
+
+    from institutions.models import FinancingContract, Instalment
+
+    tables = [FinancingContract._meta.db_table, Instalment._meta.db_table]
     seconds = []
-    started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
+        if not foreign_keys:
+            for table in tables:
+                for name in _foreign_keys(table):
+                    cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        started = time.perf_counter()
         for sql, text in statements:
             step = time.perf_counter()
             cursor.cursor.copy_expert(sql, io.StringIO(text))
             seconds.append(time.perf_counter() - step)
-    total = time.perf_counter() - started
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        total = time.perf_counter() - started
+        if not foreign_keys:
+            transaction.set_rollback(True)
     return {
         "seconds": round(total, 3),
         "contracts_seconds": round(seconds[0], 3),
         "instalments_seconds": round(seconds[1], 3),
-        "commit_seconds": round(total - sum(seconds), 3),
+        "constraint_check_seconds": round(total - sum(seconds), 3),
     }
 
 
@@ -463,12 +498,19 @@ def benchmark(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[str
     log(f"payload: {len(body) / 2**20:.1f} MiB of JSON")
     copy_institution = setup_institution("copy", data)
     api_institution = setup_institution("api", data)
+    floor_institution = setup_institution("floor", data)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
         cursor.execute("CHECKPOINT")
 
+    log("(c) COPY without foreign keys, rolled back")
+    floor = measure_copy(copy_statements(floor_institution, data, plan), foreign_keys=False)
+    log(f"(c) COPY without foreign keys: {floor['seconds']} s")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM")
+        cursor.execute("CHECKPOINT")
     log("(b) COPY")
-    copied = measure_copy(copy_institution, data, plan)
+    copied = measure_copy(copy_statements(copy_institution, data, plan), foreign_keys=True)
     log(f"(b) COPY: {copied['seconds']} s")
     with connection.cursor() as cursor:
         cursor.execute("CHECKPOINT")
@@ -492,7 +534,10 @@ def benchmark(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[str
         "payload_mib": round(len(body) / 2**20, 1),
         "api": api,
         "copy": copied,
+        "copy_without_foreign_keys": floor,
         "contracts_per_second": round(per_second),
+        "copy_contracts_per_second": round(args.contracts / copied["seconds"]),
+        "copy_without_foreign_keys_contracts_per_second": round(args.contracts / floor["seconds"]),
         "api_over_copy": round(over_copy, 2),
         "targets": {
             "contracts_per_second": TARGET_PER_SECOND,

@@ -447,7 +447,7 @@ def _references(institution: Institution) -> dict[str, dict[str, Any]]:
     }
 
 
-def _stored_contract_ids(institution: Institution, external_ids: list[Any]) -> dict[str, int]:
+def _stored_contract_ids(institution: Institution | int, external_ids: list[Any]) -> dict[str, int]:
     """The stored contracts' ids by number, among ``external_ids`` (a few queries)."""
     # A value with U+0000 is already an error (PostgreSQL text cannot hold it): never query it.
     wanted = sorted({value for value in external_ids if value and "\x00" not in str(value)})
@@ -972,7 +972,7 @@ def contracts_bulk_upsert(
         contract.created_at = contract.updated_at = now
     write = _write_postgres if connection.vendor == "postgresql" else _write_orm
     with _all_or_nothing():
-        write(
+        updated = write(
             actor=actor,
             contracts=contracts,
             schedule=schedule,
@@ -985,8 +985,8 @@ def contracts_bulk_upsert(
                 warnings_hand_over(contract, contract._rule_warnings)  # type: ignore[attr-defined]
     return {
         "rows": len(contracts),
-        "created": len(contracts) - len(existing),
-        "updated": len(existing),
+        "created": len(contracts) - updated,
+        "updated": updated,
         "instalments": len(schedule),
     }
 
@@ -1007,9 +1007,10 @@ def _write_orm(
     schedule: pd.DataFrame,
     existing: set[str],
     progress: Callable[[int], None] | None,
-) -> None:
+) -> int:
     """The portable write: ``bulk_create`` upserts, in batches, and the contracts' audit trail
-    (one history row each, ``+`` created or ``~`` updated, by ``actor``)."""
+    (one history row each, ``+`` created or ``~`` updated, by ``actor``). Returns how many
+    contracts were already stored."""
     updated = bool(existing)
     institution_id = contracts[0].institution_id if contracts else None
     done = 0
@@ -1023,13 +1024,15 @@ def _write_orm(
         done += len(batch)
         if progress is not None:
             progress(done // 2 if len(schedule) else done)
-    ids = dict(
-        FinancingContract.objects.filter(institution_id=institution_id).values_list(
-            "external_id", "id"
-        )
-    )
+    stored = {
+        external_id: (pk, created_at)
+        for external_id, pk, created_at in FinancingContract.objects.filter(
+            institution_id=institution_id
+        ).values_list("external_id", "id", "created_at")
+    }
     for contract in contracts:
-        contract.pk = ids[contract.external_id]
+        # An updated contract keeps its creation time, in the table and in its history row.
+        contract.pk, contract.created_at = stored[contract.external_id]
     _history_record(FinancingContract, contracts, existing=existing, actor=actor)
     schedules = _schedule_objects(schedule)
     instalments: list[Instalment] = []
@@ -1058,6 +1061,7 @@ def _write_orm(
             for pk in batch:
                 stale |= models.Q(contract_id=pk, number__gt=last_numbers[pk])
             Instalment.objects.filter(stale, principal_paid=0, profit_paid=0).delete()
+    return len(existing)
 
 
 _CENTS_LUT = np.array([f".{i:02d}" for i in range(100)], dtype=object)
@@ -1080,6 +1084,33 @@ def _copy_in(cursor: Any, table: str, columns: list[str], text: str, not_null: l
     )
 
 
+#: ``pg_advisory_xact_lock`` class of the contract bulk write (the institution's id is the key).
+_CONTRACTS_LOCK = 0x6D66_6D65  # "mfme"
+
+
+def _csv_text(rows: Iterable[Iterable[Any]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def _schedule_text(
+    schedule: pd.DataFrame, contract_ids: np.ndarray, *, unpaid: bool = False
+) -> str:
+    """The schedule rows as CSV (contract id, number, due date, amounts due, and with
+    ``unpaid`` two zero amounts paid), built a column at a time."""
+    end = ",0,0\n" if unpaid else "\n"
+    lines = zip(
+        contract_ids[schedule["position"].to_numpy()].astype(str).tolist(),
+        schedule["number"].astype(str).tolist(),
+        np.datetime_as_string(schedule["due_date"].to_numpy().astype("datetime64[D]")).tolist(),
+        _decimal_text(schedule["principal_due"].to_numpy()).tolist(),
+        _decimal_text(schedule["profit_due"].to_numpy()).tolist(),
+        strict=True,
+    )
+    return end.join(",".join(line) for line in lines) + end
+
+
 def _write_postgres(
     *,
     actor: User,
@@ -1087,92 +1118,138 @@ def _write_postgres(
     schedule: pd.DataFrame,
     existing: set[str],
     progress: Callable[[int], None] | None,
-) -> None:
-    """PostgreSQL: COPY the validated rows into temporary tables, then one
-    ``INSERT … SELECT … ON CONFLICT DO UPDATE`` for the contracts (returning their ids) and one
-    for the instalments. Same result as ``_write_orm``, at a fraction of its cost (measured in
-    bench/ingest_benchmark.py): no per-row SQL parameters, no model instance per instalment."""
+) -> int:
+    """PostgreSQL: same result as ``_write_orm``, at a fraction of its cost (measured in
+    bench/ingest_benchmark.py).
+
+    - New contracts take their ids from the sequence and go in by COPY, straight into the
+      table; so do their schedules. Nothing is compared with the stored rows.
+    - Contracts already stored (by number) are COPYed into a temporary table and merged with
+      one ``INSERT … ON CONFLICT DO UPDATE``; so are their schedules, and the instalments a
+      shorter schedule no longer has (unpaid ones) are deleted.
+    - One statement writes the audit trail (``+`` created, ``~`` updated, by ``actor``).
+
+    Bulk writes of one institution take turns (an advisory lock until the commit), so the
+    contracts found stored here stay the only ones until the rows are in. A contract created
+    meanwhile by another path (the web form) makes the COPY fail on the unique number, and
+    the whole payload is rejected with nothing written (``_all_or_nothing``). Returns how
+    many contracts were already stored.
+    """
+    if not contracts:
+        return 0
     quote = connection.ops.quote_name
     meta = FinancingContract._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
-    columns = [field.column for field in fields]
+    columns = [quote(field.column) for field in fields]
     attnames = [field.attname for field in fields]
     not_null = [
         quote(field.column)
         for field in fields
         if not field.null and isinstance(field, models.CharField | models.TextField)
     ]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows([getattr(contract, name) for name in attnames] for contract in contracts)
-    quoted = [quote(column) for column in columns]
-    kept = {"institution_id", "external_id", "created_at"}
-    assignments = ", ".join(
-        f"{quote(column)} = EXCLUDED.{quote(column)}" for column in columns if column not in kept
-    )
     table = quote(meta.db_table)
     instalment_table = quote(Instalment._meta.db_table)
+    institution_id = contracts[0].institution_id
+    instalment_columns = ["contract_id", "number", "due_date", "principal_due", "profit_due"]
     with connection.cursor() as cursor:
-        # Dropped first as well: inside an enclosing transaction (a savepoint) an earlier
-        # import's tables are still there.
-        cursor.execute("DROP TABLE IF EXISTS _bulk_contracts, _bulk_instalments")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE _bulk_contracts ON COMMIT DROP AS "
-            f"SELECT {', '.join(quoted)} FROM {table} WITH NO DATA"
-        )
-        _copy_in(cursor.cursor, "_bulk_contracts", quoted, buffer.getvalue(), not_null)
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(quoted)}) "
-            f"SELECT {', '.join(quoted)} FROM _bulk_contracts "
-            f"ON CONFLICT ({quote('institution_id')}, {quote('external_id')}) "
-            f"DO UPDATE SET {assignments} RETURNING {quote('external_id')}, {quote('id')}"
-        )
-        ids = dict(cursor.fetchall())
-        for contract in contracts:
-            contract.pk = ids[contract.external_id]
-        # The audit trail: one history row per contract, as ``bulk_history_create`` writes it
-        # (``+`` created, ``~`` updated, by ``actor``), in one statement.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CONTRACTS_LOCK, institution_id])
+        # Read again under the lock: ``existing`` (from validation) may be out of date.
+        stored = _stored_contract_ids(institution_id, [c.external_id for c in contracts])
+        is_new = np.array([c.external_id not in stored for c in contracts], dtype=bool)
+        new = [c for c, fresh in zip(contracts, is_new.tolist(), strict=True) if fresh]
+        old = [c for c, fresh in zip(contracts, is_new.tolist(), strict=True) if not fresh]
+
+        if new:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [meta.db_table, len(new)],
+            )
+            for contract, (pk,) in zip(new, cursor.fetchall(), strict=True):
+                contract.pk = pk
+            _copy_in(
+                cursor.cursor,
+                table,
+                [quote(meta.pk.column), *columns],
+                _csv_text([c.pk, *(getattr(c, name) for name in attnames)] for c in new),
+                not_null,
+            )
+        if old:
+            cursor.execute("DROP TABLE IF EXISTS _bulk_contracts, _bulk_instalments")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE _bulk_contracts ON COMMIT DROP AS "
+                f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
+            )
+            _copy_in(
+                cursor.cursor,
+                "_bulk_contracts",
+                columns,
+                _csv_text([getattr(c, name) for name in attnames] for c in old),
+                not_null,
+            )
+            kept = {"institution_id", "external_id", "created_at"}
+            assignments = ", ".join(
+                f"{column} = EXCLUDED.{column}"
+                for field, column in zip(fields, columns, strict=True)
+                if field.column not in kept
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"SELECT {', '.join(columns)} FROM _bulk_contracts "
+                f"ON CONFLICT ({quote('institution_id')}, {quote('external_id')}) "
+                f"DO UPDATE SET {assignments} RETURNING {quote('external_id')}, {quote('id')}"
+            )
+            ids = dict(cursor.fetchall())
+            for contract in old:
+                contract.pk = ids[contract.external_id]
+
+        # The audit trail: one history row per contract, as ``bulk_history_create`` writes it,
+        # from the rows as stored (an updated contract keeps its ``created_at``).
         history = FinancingContract.history.model  # type: ignore[attr-defined]
-        history_table = quote(history._meta.db_table)
         source = [quote(field.column) for field in meta.concrete_fields]
         cursor.execute(
-            f"INSERT INTO {history_table} ({', '.join(source)}, history_date, "
+            f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(source)}, history_date, "
             "history_change_reason, history_type, history_user_id) "
             f"SELECT {', '.join('c.' + column for column in source)}, %s, NULL, "
-            "CASE WHEN b.external_id = ANY(%s) THEN '~' ELSE '+' END, %s "
-            f"FROM {table} AS c JOIN _bulk_contracts AS b "
-            "ON c.institution_id = b.institution_id AND c.external_id = b.external_id",
-            [timezone.now(), sorted(existing), actor.pk],
+            "CASE WHEN c.id = ANY(%s) THEN '~' ELSE '+' END, %s "
+            f"FROM {table} AS c JOIN unnest(%s::bigint[]) AS written(id) ON c.id = written.id",
+            [timezone.now(), [c.pk for c in old], actor.pk, [c.pk for c in contracts]],
         )
         if progress is not None:
             progress(len(contracts) // 2 if len(schedule) else len(contracts))
         if not len(schedule):
-            return
+            return len(old)
+
         contract_ids = np.array([contract.pk for contract in contracts], dtype=np.int64)
-        lines = zip(
-            contract_ids[schedule["position"].to_numpy()].astype(str).tolist(),
-            schedule["number"].astype(str).tolist(),
-            np.datetime_as_string(schedule["due_date"].to_numpy().astype("datetime64[D]")).tolist(),
-            _decimal_text(schedule["principal_due"].to_numpy()).tolist(),
-            _decimal_text(schedule["profit_due"].to_numpy()).tolist(),
-            strict=True,
-        )
-        text = "\n".join(",".join(line) for line in lines) + "\n"
-        cursor.execute(
-            "CREATE TEMPORARY TABLE _bulk_instalments (contract_id bigint, number integer, "
-            "due_date date, principal_due numeric, profit_due numeric) ON COMMIT DROP"
-        )
-        names = ["contract_id", "number", "due_date", "principal_due", "profit_due"]
-        _copy_in(cursor.cursor, "_bulk_instalments", names, text, [])
-        cursor.execute(
-            f"INSERT INTO {instalment_table} (contract_id, number, due_date, principal_due, "
-            "profit_due, principal_paid, profit_paid) "
-            "SELECT contract_id, number, due_date, principal_due, profit_due, 0, 0 "
-            "FROM _bulk_instalments ON CONFLICT (contract_id, number) DO UPDATE SET "
-            "due_date = EXCLUDED.due_date, principal_due = EXCLUDED.principal_due, "
-            "profit_due = EXCLUDED.profit_due"
-        )
-        if existing:
+        to_new = is_new[schedule["position"].to_numpy()]
+        if to_new.any():
+            fresh = schedule[to_new] if not to_new.all() else schedule
+            _copy_in(
+                cursor.cursor,
+                instalment_table,
+                [*instalment_columns, "principal_paid", "profit_paid"],
+                _schedule_text(fresh, contract_ids, unpaid=True),
+                [],
+            )
+        if not to_new.all():
+            cursor.execute(
+                "CREATE TEMPORARY TABLE _bulk_instalments (contract_id bigint, number integer, "
+                "due_date date, principal_due numeric, profit_due numeric) ON COMMIT DROP"
+            )
+            _copy_in(
+                cursor.cursor,
+                "_bulk_instalments",
+                instalment_columns,
+                _schedule_text(schedule[~to_new], contract_ids),
+                [],
+            )
+            cursor.execute(
+                f"INSERT INTO {instalment_table} (contract_id, number, due_date, principal_due, "
+                "profit_due, principal_paid, profit_paid) "
+                "SELECT contract_id, number, due_date, principal_due, profit_due, 0, 0 "
+                "FROM _bulk_instalments ON CONFLICT (contract_id, number) DO UPDATE SET "
+                "due_date = EXCLUDED.due_date, principal_due = EXCLUDED.principal_due, "
+                "profit_due = EXCLUDED.profit_due"
+            )
             # A re-sent, shorter schedule drops the instalments it no longer has (unpaid ones).
             cursor.execute(
                 f"DELETE FROM {instalment_table} AS i USING (SELECT contract_id, "
@@ -1182,6 +1259,7 @@ def _write_postgres(
             )
         if progress is not None:
             progress(len(contracts))
+    return len(old)
 
 
 # --- Repayments -----------------------------------------------------------------------------

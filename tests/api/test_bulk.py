@@ -3,6 +3,7 @@ errors; upsert by external id; large payloads become an import job run by a work
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -230,3 +231,70 @@ def test_a_nul_character_in_a_contract_number_is_a_row_error_not_a_500(
     errors = {(e["row"], e["field"]) for e in response.json()["errors"]}
     assert (2, "external_id") in errors
     assert not FinancingContract.objects.exists()
+
+
+def test_new_and_resent_contracts_in_one_request(api, token, references) -> None:
+    """New rows go straight in, re-sent ones are merged: both in one payload, on either path."""
+    client = api(token)
+    assert _post(client, [contract_row("K1")]).status_code == 200
+    stored = FinancingContract.objects.get()
+    Instalment.objects.filter(contract=stored, number=2).update(principal_paid="1000.00")
+    resent = contract_row("K1", purpose="tractor")
+    resent["instalments"] = [
+        {"number": n, "due_date": f"2024-{2 * n:02d}-10", "principal_due": "2500.00"}
+        for n in (1, 2, 3, 4)
+    ]
+    response = _post(client, [contract_row("K2", purpose="goats"), resent])
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"rows": 2, "created": 1, "updated": 1, "instalments": 6}
+    k1, k2 = FinancingContract.objects.order_by("external_id")
+    assert (k1.pk, k1.purpose, k1.created_at) == (stored.pk, "tractor", stored.created_at)
+    assert k1.updated_at > stored.updated_at
+    assert k2.purpose == "goats"
+    assert list(
+        k1.instalments.order_by("number").values_list(
+            "number", "due_date", "principal_due", "profit_due", "principal_paid"
+        )
+    ) == [
+        (1, datetime.date(2024, 2, 10), 2500, 0, 0),
+        (2, datetime.date(2024, 4, 10), 2500, 0, 1000),  # what was paid stays
+        (3, datetime.date(2024, 6, 10), 2500, 0, 0),
+        (4, datetime.date(2024, 8, 10), 2500, 0, 0),
+    ]
+    assert list(
+        k2.instalments.order_by("number").values_list("number", "principal_due", "principal_paid")
+    ) == [(1, 5000, 0), (2, 5000, 0)]
+    history = FinancingContract.history.model.objects.order_by("history_id")
+    assert sorted((h.external_id, h.history_type) for h in history[1:]) == [
+        ("K1", "~"),
+        ("K2", "+"),
+    ]
+    # The updated contract's history row is the stored row: it keeps its creation time.
+    assert history.get(external_id="K1", history_type="~").created_at == stored.created_at
+
+
+def test_a_contract_stored_while_the_payload_was_validated_is_updated(
+    api, token, references, monkeypatch
+) -> None:
+    """Another import (or the web form) may store a contract number after this payload was
+    validated: the write reads the stored numbers again and updates that contract, never
+    duplicates it."""
+    from partners import bulk
+
+    client = api(token)
+    validate = bulk._validate
+    calls = []
+
+    def then_stored_elsewhere(**kwargs):
+        found = validate(**kwargs)
+        calls.append(kwargs)
+        if len(calls) == 1:  # the outer import only
+            assert _post(client, [contract_row("K1")]).status_code == 200
+        return found
+
+    monkeypatch.setattr(bulk, "_validate", then_stored_elsewhere)
+    response = _post(client, [contract_row("K1", purpose="tractor")])
+    assert response.status_code == 200, response.json()
+    assert len(calls) == 2
+    assert FinancingContract.objects.get().purpose == "tractor"
+    assert Instalment.objects.count() == 2

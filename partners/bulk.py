@@ -31,9 +31,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -1075,40 +1079,103 @@ def _decimal_text(cents: np.ndarray) -> np.ndarray:
     return sign + (magnitude // 100).astype(str).astype(object) + _CENTS_LUT[magnitude % 100]
 
 
-def _copy_in(cursor: Any, table: str, columns: list[str], text: str, not_null: list[str]) -> None:
+class _Chunks:
+    """The file ``copy_expert`` reads, on its own thread: the text chunks another thread puts
+    in ``queue``; ``None`` ends the data, an exception aborts the COPY."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[str | BaseException | None] = queue.Queue(maxsize=4)
+
+    def read(self, size: int = -1) -> str:
+        chunk = self.queue.get()
+        if isinstance(chunk, BaseException):
+            raise chunk
+        return chunk or ""
+
+
+def _copy_in(
+    cursor: Any, table: str, columns: list[str], chunks: Iterable[str], not_null: list[str]
+) -> None:
+    """COPY the CSV text of ``chunks`` into ``table``, while the chunks are still being made.
+
+    ``copy_expert`` runs on a second thread and sends each chunk as soon as it is made; it waits
+    on the socket without the GIL, so this thread builds the next chunk while PostgreSQL
+    stores the last one. A failure on either side ends both, and is raised here (a database
+    error as Django's, so that ``_all_or_nothing`` reports it)."""
     options = "FORMAT csv"
     if not_null:
         options += f", FORCE_NOT_NULL ({', '.join(not_null)})"
-    cursor.copy_expert(
-        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH ({options})", io.StringIO(text)
-    )
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH ({options})"
+    source = _Chunks()
+    failed: list[BaseException] = []
+
+    def copy() -> None:
+        try:
+            cursor.copy_expert(sql, source)
+        except BaseException as error:  # handed to the calling thread
+            failed.append(error)
+
+    worker = threading.Thread(target=copy, name="bulk-copy", daemon=True)
+    worker.start()
+
+    def hand_over(item: str | BaseException | None) -> None:
+        while worker.is_alive():  # a COPY that already failed reads no more
+            try:
+                source.queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    try:
+        for chunk in chunks:
+            if not worker.is_alive():
+                break
+            hand_over(chunk)
+    except BaseException as error:
+        hand_over(RuntimeError(f"the rows for {table} could not be prepared: {error!r}"))
+        worker.join()
+        raise
+    hand_over(None)
+    worker.join()
+    if failed:
+        with connection.wrap_database_errors:
+            raise failed[0]
 
 
 #: ``pg_advisory_xact_lock`` class of the contract bulk write (the institution's id is the key).
 _CONTRACTS_LOCK = 0x6D66_6D65  # "mfme"
 
 
-def _csv_text(rows: Iterable[Iterable[Any]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
+#: Rows per chunk of COPY text (see ``_copy_in``).
+COPY_CHUNK = 50_000
 
 
-def _schedule_text(
+def _csv_chunks(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """``rows`` as CSV text, ``COPY_CHUNK`` rows at a time."""
+    iterator = iter(rows)
+    while batch := list(islice(iterator, COPY_CHUNK)):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(batch)
+        yield buffer.getvalue()
+
+
+def _schedule_chunks(
     schedule: pd.DataFrame, contract_ids: np.ndarray, *, unpaid: bool = False
-) -> str:
+) -> Iterator[str]:
     """The schedule rows as CSV (contract id, number, due date, amounts due, and with
-    ``unpaid`` two zero amounts paid), built a column at a time."""
+    ``unpaid`` two zero amounts paid), a column at a time, ``COPY_CHUNK`` rows per chunk."""
     end = ",0,0\n" if unpaid else "\n"
-    lines = zip(
-        contract_ids[schedule["position"].to_numpy()].astype(str).tolist(),
-        schedule["number"].astype(str).tolist(),
-        np.datetime_as_string(schedule["due_date"].to_numpy().astype("datetime64[D]")).tolist(),
-        _decimal_text(schedule["principal_due"].to_numpy()).tolist(),
-        _decimal_text(schedule["profit_due"].to_numpy()).tolist(),
-        strict=True,
-    )
-    return end.join(",".join(line) for line in lines) + end
+    for start in range(0, len(schedule), COPY_CHUNK):
+        part = schedule.iloc[start : start + COPY_CHUNK]
+        lines = zip(
+            contract_ids[part["position"].to_numpy()].astype(str).tolist(),
+            part["number"].astype(str).tolist(),
+            np.datetime_as_string(part["due_date"].to_numpy().astype("datetime64[D]")).tolist(),
+            _decimal_text(part["principal_due"].to_numpy()).tolist(),
+            _decimal_text(part["profit_due"].to_numpy()).tolist(),
+            strict=True,
+        )
+        yield end.join(",".join(line) for line in lines) + end
 
 
 def _write_postgres(
@@ -1170,7 +1237,7 @@ def _write_postgres(
                 cursor.cursor,
                 table,
                 [quote(meta.pk.column), *columns],
-                _csv_text([c.pk, *(getattr(c, name) for name in attnames)] for c in new),
+                _csv_chunks(map(attrgetter("id", *attnames), new)),
                 not_null,
             )
         if old:
@@ -1183,7 +1250,7 @@ def _write_postgres(
                 cursor.cursor,
                 "_bulk_contracts",
                 columns,
-                _csv_text([getattr(c, name) for name in attnames] for c in old),
+                _csv_chunks(map(attrgetter(*attnames), old)),
                 not_null,
             )
             kept = {"institution_id", "external_id", "created_at"}
@@ -1212,14 +1279,14 @@ def _write_postgres(
             f"SELECT {', '.join('c.' + column for column in source)}, %s, NULL, "
             "CASE WHEN c.id = ANY(%s) THEN '~' ELSE '+' END, %s "
             f"FROM {table} AS c JOIN unnest(%s::bigint[]) AS written(id) ON c.id = written.id",
-            [timezone.now(), [c.pk for c in old], actor.pk, [c.pk for c in contracts]],
+            [timezone.now(), [c.id for c in old], actor.pk, [c.id for c in contracts]],
         )
         if progress is not None:
             progress(len(contracts) // 2 if len(schedule) else len(contracts))
         if not len(schedule):
             return len(old)
 
-        contract_ids = np.array([contract.pk for contract in contracts], dtype=np.int64)
+        contract_ids = np.array([contract.id for contract in contracts], dtype=np.int64)
         to_new = is_new[schedule["position"].to_numpy()]
         if to_new.any():
             fresh = schedule[to_new] if not to_new.all() else schedule
@@ -1227,7 +1294,7 @@ def _write_postgres(
                 cursor.cursor,
                 instalment_table,
                 [*instalment_columns, "principal_paid", "profit_paid"],
-                _schedule_text(fresh, contract_ids, unpaid=True),
+                _schedule_chunks(fresh, contract_ids, unpaid=True),
                 [],
             )
         if not to_new.all():
@@ -1239,7 +1306,7 @@ def _write_postgres(
                 cursor.cursor,
                 "_bulk_instalments",
                 instalment_columns,
-                _schedule_text(schedule[~to_new], contract_ids),
+                _schedule_chunks(schedule[~to_new], contract_ids),
                 [],
             )
             cursor.execute(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -633,10 +633,39 @@ def instalments_settle(*, contract_ids: Any) -> int:
             params={"contracts": overpaid},
         )
     if changed:
+        _instalments_write_paid(changed)
+    return len(changed)
+
+
+def _instalments_write_paid(changed: list[Any]) -> None:
+    """Store the paid columns of ``changed`` (unsaved ``Instalment`` objects with their pk).
+
+    On PostgreSQL one ``UPDATE … FROM unnest(arrays)`` per 50,000 rows; ``bulk_update`` writes a
+    ``CASE WHEN`` per row and costs about a millisecond each (10,000 repayments took 11 s).
+    Elsewhere (the embedded SQLite default, small volumes) ``bulk_update``."""
+    from .models import Instalment
+
+    if connection.vendor != "postgresql":
         Instalment.objects.bulk_update(
             changed, ["principal_paid", "profit_paid", "paid_date"], batch_size=1_000
         )
-    return len(changed)
+        return
+    table = connection.ops.quote_name(Instalment._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(changed), 50_000):
+            part = changed[start : start + 50_000]
+            cursor.execute(
+                f"UPDATE {table} AS i SET principal_paid = v.principal_paid, "
+                "profit_paid = v.profit_paid, paid_date = v.paid_date "
+                "FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::date[]) "
+                "AS v(id, principal_paid, profit_paid, paid_date) WHERE i.id = v.id",
+                [
+                    [row.pk for row in part],
+                    [row.principal_paid for row in part],
+                    [row.profit_paid for row in part],
+                    [row.paid_date for row in part],
+                ],
+            )
 
 
 def _by_reference(model: Any, contract: FinancingContract, reference: str | None) -> Any:

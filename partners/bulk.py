@@ -12,9 +12,10 @@ Writing is an upsert by ``(institution, external_id)`` (``bulk_create`` with
 ``update_conflicts``), and instalments by ``(contract, number)``: re-sending the same rows
 updates them, never duplicates them. Paid amounts on instalments are kept. A re-sent contract
 is checked by the contract rules as an update of the stored row (it carries that row's ``pk``),
-through ``violations_of_many`` (one call for the whole payload). On PostgreSQL the rows go in
-by COPY into temporary tables and one ``INSERT … ON CONFLICT`` per table; every contract gets
-an audit-trail row (simple-history: ``+`` created, ``~`` updated, by the importing user).
+through ``violations_of_many`` (one call for the whole payload). On PostgreSQL new contracts
+and their schedules go in by COPY straight into the tables, re-sent ones through a temporary
+table and ``INSERT … ON CONFLICT`` (``_write_postgres``); every contract gets an audit-trail
+row (simple-history: ``+`` created, ``~`` updated, by the importing user).
 
 Repayments (``validate_repayments``, ``repayments_bulk_upsert``) name their contract by number,
 are upserted by ``(contract, external_id)`` (the payment reference), are refused inside a
@@ -959,8 +960,8 @@ def contracts_bulk_upsert(
 ) -> dict[str, int]:
     """Validate ``rows`` completely, then upsert every contract and schedule, or none.
 
-    On PostgreSQL the rows go in by COPY into temporary tables and one ``INSERT … ON CONFLICT``
-    per table (see ``_write_postgres``); elsewhere by ``bulk_create`` with ``update_conflicts``.
+    On PostgreSQL by COPY (see ``_write_postgres``); elsewhere by ``bulk_create`` with
+    ``update_conflicts``.
     Raises ``BulkRejected`` with every error found (up to ``MAX_REPORTED_ERRORS``).
     """
     _require_can_enter_data(actor=actor, institution=institution)

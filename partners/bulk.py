@@ -1143,6 +1143,25 @@ def _copy_in(
             raise failed[0]
 
 
+def _copy_new(model: type[models.Model], objects: list[Any]) -> None:
+    """PostgreSQL: COPY the unsaved ``objects`` of ``model`` into its table (ids from the
+    sequence, not read back), in place of ``bulk_create``'s parameters per row."""
+    quote = connection.ops.quote_name
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    with connection.cursor() as cursor:
+        _copy_in(
+            cursor.cursor,
+            quote(model._meta.db_table),
+            [quote(field.column) for field in fields],
+            _csv_chunks(map(attrgetter(*(field.attname for field in fields)), objects)),
+            [
+                quote(field.column)
+                for field in fields
+                if not field.null and isinstance(field, models.CharField | models.TextField)
+            ],
+        )
+
+
 #: ``pg_advisory_xact_lock`` class of the contract bulk write (the institution's id is the key).
 _CONTRACTS_LOCK = 0x6D66_6D65  # "mfme"
 
@@ -1556,13 +1575,19 @@ def repayments_bulk_upsert(
     now = timezone.now()
     done = 0
     with _all_or_nothing():
-        for batch in _batches(new):
-            for repayment in batch:
-                repayment.created_at = now
-            Repayment.objects.bulk_create(batch)
-            done += len(batch)
+        for repayment in new:
+            repayment.created_at = now
+        if connection.vendor == "postgresql" and new:
+            _copy_new(Repayment, new)
+            done = len(new)
             if progress is not None:
                 progress(done)
+        else:
+            for batch in _batches(new):
+                Repayment.objects.bulk_create(batch)
+                done += len(batch)
+                if progress is not None:
+                    progress(done)
         for batch in _batches(changed, 1_000):
             Repayment.objects.bulk_update(
                 batch, ["instalment", "value_date", "principal_amount", "profit_amount"]

@@ -580,8 +580,9 @@ def instalments_settle(*, contract_ids: Any) -> int:
                     by="contract_id",
                     direction="forward",
                 )
-                found[matched["row"].to_numpy()] = pd.to_datetime(matched["value_date"]).to_numpy(
-                    dtype="datetime64[D]"
+                # Days through numpy: its range does not depend on pandas' resolution.
+                found[matched["row"].to_numpy()] = np.array(
+                    matched["value_date"].tolist(), dtype="datetime64[D]"
                 )
             dates[part] = found
         fully_paid = (new_paid["principal"] == owed["principal"]) & (
@@ -591,7 +592,7 @@ def instalments_settle(*, contract_ids: Any) -> int:
         # Fully paid on the later of the two parts' dates (a part with nothing due has none).
         paid_date = np.fmax(dates["principal"], dates["profit"])
         paid_date[~(fully_paid & any_due)] = np.datetime64("NaT")
-        old_date = pd.to_datetime(schedule["paid_date"]).to_numpy(dtype="datetime64[D]")
+        old_date = np.array(schedule["paid_date"].tolist(), dtype="datetime64[D]")
         same_date = (paid_date == old_date) | (np.isnat(paid_date) & np.isnat(old_date))
         differs = (
             (new_paid["principal"] != schedule["principal_paid"].to_numpy(dtype=np.int64))

@@ -103,3 +103,17 @@ def test_repaying_beyond_the_schedule_is_refused_and_changes_nothing() -> None:
     assert raised.value.code == "overpaid"
     assert raised.value.params == {"contracts": [contract.pk]}
     assert _paid(contract) == [(1, Decimal("0"), Decimal("0"), None)]
+
+
+def test_dates_beyond_pandas_nanosecond_range_settle() -> None:
+    """A DateField reaches year 9999; pandas 2 turns dates into datetime64[ns], which stops in
+    2262: the days go through numpy."""
+    contract = FinancingContractFactory()
+    _schedule(contract, (1, "100.00", "10.00"))
+    Instalment.objects.filter(contract=contract).update(paid_date=D(2263, 1, 1))
+    RepaymentFactory(
+        contract=contract, value_date=D(2300, 1, 1), principal_amount="100", profit_amount="10"
+    )
+
+    assert instalments_settle(contract_ids=[contract.pk]) == 1
+    assert _paid(contract) == [(1, Decimal("100.00"), Decimal("10.00"), D(2300, 1, 1))]

@@ -1979,6 +1979,12 @@ def _describe_contracts(
     contracts["client_capital"] = _nullable_int(contracts["client_capital"].to_numpy(), equity)
     contracts["institution_profit_share"] = _nullable_int(institution_share * 10_000, equity)
     contracts["client_profit_share"] = _nullable_int((100 - institution_share) * 10_000, equity)
+    # Losses follow the capital (table 2, musharaka item 20): the institution's share of it,
+    # all of it on a mudaraba (the client brings no capital).
+    financed = contracts["financed_amount"].to_numpy()
+    capital = financed + np.where(equity, contracts["client_capital"].fillna(0).to_numpy(), 0)
+    loss_share = np.rint(financed * 1_000_000 / np.maximum(capital, 1)).astype(np.int64)
+    contracts["institution_loss_share"] = _nullable_int(loss_share, equity)
     contracts["expected_roi"] = _nullable_int(
         np.rint(contracts["expected_roi"].to_numpy() * 10_000), equity
     )

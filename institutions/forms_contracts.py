@@ -27,7 +27,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import ContractType, FinancingContract, FinancingProduct, Institution
+from .models import (
+    CONTRACT_TYPE_FIELDS,
+    ContractType,
+    FinancingContract,
+    FinancingProduct,
+    Institution,
+)
 
 CENT = Decimal("0.01")
 
@@ -48,63 +54,8 @@ COMMON_FIELDS = [
     "financed_amount",
 ]
 
-_SALE = ["profit_amount", "annual_profit_rate", "sale_price", "asset_description"]
-_LEASE = [
-    "profit_amount",
-    "annual_profit_rate",
-    "asset_description",
-    "supplier_name",
-    "ownership_date",
-    "delivery_date",
-    "rent_amount",
-    "rent_start_date",
-    "security_deposit",
-    "advance_rent",
-]
-_PARTNERSHIP = [
-    "client_capital",
-    "institution_profit_share",
-    "client_profit_share",
-    "institution_loss_share",
-    "expected_roi",
-]
-
-#: The type-specific columns of each contract type (FinancingContract and its constraints).
-TYPE_FIELDS: dict[str, list[str]] = {
-    ContractType.MURABAHA: [
-        *_SALE,
-        "supplier_name",
-        "paid_directly_to_supplier",
-        "client_quoted_price",
-        "supplier_invoice_date",
-        "ownership_date",
-        "wakala_used",
-        "delivery_date",
-        "delivery_place",
-    ],
-    ContractType.SALAM: [
-        "profit_amount",
-        "commodity",
-        "commodity_quantity",
-        "commodity_unit",
-        "price_paid_date",
-        "delivery_date",
-        "delivery_place",
-        "expected_sale_price",
-    ],
-    ContractType.ISTISNA: [*_SALE, "supplier_name", "delivery_date", "delivery_place"],
-    ContractType.IJARA: _LEASE,
-    ContractType.IJARA_MUNTAHIA_BITTAMLEEK: _LEASE,
-    ContractType.QARD_HASSAN: ["service_fee", "declared_actual_cost"],
-    ContractType.MUSHARAKA: [*_PARTNERSHIP, "profit_amount"],
-    ContractType.MUDARABA: [*_PARTNERSHIP[1:], "profit_amount"],
-    ContractType.DIMINISHING_MUSHARAKA: [
-        *_PARTNERSHIP,
-        "profit_amount",
-        "rent_amount",
-        "buyout_units",
-    ],
-}
+#: The type-specific columns of each contract type (one list, in ``institutions.models``).
+TYPE_FIELDS = CONTRACT_TYPE_FIELDS
 
 #: Every type-specific column, for clearing what the chosen type does not use.
 ALL_TYPE_FIELDS = sorted({name for names in TYPE_FIELDS.values() for name in names})

@@ -30,6 +30,8 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    INCOME_FIELDS,
+    INCOME_STATEMENT_FIELDS,
     ContractType,
     FinancialStatement,
     PortfolioSummaryLine,
@@ -313,17 +315,9 @@ BALANCE_SHEET_GROUPS = (
     ),
 )
 
-INCOME = ("financing_income", "other_operating_income", "non_operating_income", "donations")
-EXPENSES = (
-    "ijara_depreciation",
-    "funding_expense_deposits",
-    "funding_expense_third_party",
-    "mudaraba_profit_distributed",
-    "provision_expense",
-    "personnel_expense",
-    "administrative_expense",
-    "taxes",
-)
+INCOME = INCOME_FIELDS
+#: Funding expenses (3), provisions and operating expenses (3), ijara depreciation, taxes.
+EXPENSES = tuple(name for name in INCOME_STATEMENT_FIELDS if name not in INCOME_FIELDS)
 TOTAL_INCOME = Total("total_income", _("Total income"), _plus(*INCOME))
 TOTAL_EXPENSES = Total("total_expenses", _("Total expenses"), _plus(*EXPENSES))
 NET_INCOME = Total("net_income", _("Net income"), ((1, "total_income"), (-1, "total_expenses")))
@@ -337,11 +331,11 @@ INCOME_STATEMENT_GROUPS = (
     Group(_("Income of the quarter"), INCOME, (TOTAL_INCOME,)),
     Group(
         _("Financial expenses"),
-        ("ijara_depreciation", *EXPENSES[1:4]),
+        ("ijara_depreciation", *EXPENSES[:3]),
         (),
         _("Funding expenses by source, and the depreciation deducted from ijara income."),
     ),
-    Group(_("Provisions and operating expenses"), EXPENSES[4:7]),
+    Group(_("Provisions and operating expenses"), EXPENSES[3:6]),
     Group(_("Taxes"), ("taxes",), (TOTAL_EXPENSES, NET_INCOME, NET_INCOME_BEFORE_DONATIONS)),
     Group(
         _("Memo (not income)"),

@@ -911,36 +911,72 @@ class FinancingContract(TimeStampedModel):
         return self.financed_amount + self.profit_amount
 
 
-#: The type-specific terms of a financing, in display order (each is empty on the contract
-#: types it does not apply to): what the contract page lists and the demo generates.
-CONTRACT_TERM_FIELDS: tuple[str, ...] = (
+_SALE = ["profit_amount", "annual_profit_rate", "sale_price", "asset_description"]
+_LEASE = [
+    "profit_amount",
     "annual_profit_rate",
-    "sale_price",
     "asset_description",
     "supplier_name",
-    "paid_directly_to_supplier",
-    "client_quoted_price",
-    "supplier_invoice_date",
     "ownership_date",
-    "wakala_used",
     "delivery_date",
-    "delivery_place",
-    "commodity",
-    "commodity_quantity",
-    "commodity_unit",
-    "price_paid_date",
-    "expected_sale_price",
     "rent_amount",
     "rent_start_date",
     "security_deposit",
     "advance_rent",
-    "service_fee",
-    "declared_actual_cost",
+]
+_PARTNERSHIP = [
     "client_capital",
     "institution_profit_share",
     "client_profit_share",
+    "institution_loss_share",
     "expected_roi",
-    "buyout_units",
+]
+
+#: The type-specific columns of each contract type, in display order: the terms form of each
+#: type (``forms_contracts``) and the contract page.
+CONTRACT_TYPE_FIELDS: dict[str, list[str]] = {
+    ContractType.MURABAHA: [
+        *_SALE,
+        "supplier_name",
+        "paid_directly_to_supplier",
+        "client_quoted_price",
+        "supplier_invoice_date",
+        "ownership_date",
+        "wakala_used",
+        "delivery_date",
+        "delivery_place",
+    ],
+    ContractType.SALAM: [
+        "profit_amount",
+        "commodity",
+        "commodity_quantity",
+        "commodity_unit",
+        "price_paid_date",
+        "delivery_date",
+        "delivery_place",
+        "expected_sale_price",
+    ],
+    ContractType.ISTISNA: [*_SALE, "supplier_name", "delivery_date", "delivery_place"],
+    ContractType.IJARA: _LEASE,
+    ContractType.IJARA_MUNTAHIA_BITTAMLEEK: _LEASE,
+    ContractType.QARD_HASSAN: ["service_fee", "declared_actual_cost"],
+    ContractType.MUSHARAKA: [*_PARTNERSHIP, "profit_amount"],
+    ContractType.MUDARABA: [*_PARTNERSHIP[1:], "profit_amount"],
+    ContractType.DIMINISHING_MUSHARAKA: [
+        *_PARTNERSHIP,
+        "profit_amount",
+        "rent_amount",
+        "buyout_units",
+    ],
+}
+
+#: The type-specific terms of a financing, in display order (each is empty on the contract
+#: types it does not apply to): what the contract page lists and the demo generates. The
+#: profit amount, which most types have, is shown with the common columns instead.
+CONTRACT_TERM_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        name for names in CONTRACT_TYPE_FIELDS.values() for name in names if name != "profit_amount"
+    )
 )
 
 
@@ -1179,11 +1215,14 @@ class LatePaymentCharge(TimeStampedModel):
 
 #: The income-statement lines of ``FinancialStatement`` (the quarter's flows), in statement
 #: order; the late-payment memo line is not income (D11) and is not among them.
-INCOME_STATEMENT_FIELDS: tuple[str, ...] = (
+INCOME_FIELDS: tuple[str, ...] = (
     "financing_income",
     "other_operating_income",
     "non_operating_income",
     "donations",
+)
+INCOME_STATEMENT_FIELDS: tuple[str, ...] = (
+    *INCOME_FIELDS,
     "funding_expense_deposits",
     "funding_expense_third_party",
     "mudaraba_profit_distributed",

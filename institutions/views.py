@@ -544,7 +544,10 @@ def _contract_terms(contract: FinancingContract) -> list[Line]:
         elif isinstance(value, Decimal):
             # Money keeps its two decimals; rates and quantities drop trailing zeros.
             places = field.decimal_places
-            value = floatformat(value, f"{places}g" if places == 2 else f"-{places}g")
+            if places != 2:
+                # 62.5000 → 62.5, 40.0000 → 40 (``floatformat``'s "-4" keeps all four).
+                places = max(0, min(places, -value.normalize().as_tuple().exponent))
+            value = floatformat(value, f"{places}g")
         elif isinstance(value, bool):
             value = gettext("Yes") if value else gettext("No")
         elif isinstance(value, datetime.date):

@@ -572,13 +572,17 @@ def test_contract_page_shows_schedule_repayments_restructuring_and_write_off(
 
 def test_contract_page_shows_terms_of_other_types(client_for, analyst, institution):
     contract = FinancingContractFactory(
-        institution=institution, contract_type=ContractType.MUSHARAKA
+        institution=institution,
+        contract_type=ContractType.MUSHARAKA,
+        institution_loss_share=Decimal("62.5"),
     )
 
     html = client_for(analyst).get(reverse("contract_detail", args=[contract.pk])).content.decode()
 
     assert "Institution&#x27;s profit share (%)" in html
     assert ">40<" in html
+    assert "Institution&#x27;s loss share (%)" in html
+    assert ">62.5<" in html
 
 
 def test_admin_contract_form_runs_the_contract_rules(administrator, client_for) -> None:

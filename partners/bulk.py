@@ -33,6 +33,7 @@ import csv
 import io
 import json
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -306,19 +307,12 @@ class _Columns:
             self.report(missing, field=name, code="required", message=_("This field is required."))
         # Object dtype throughout (None where missing), so that an all-empty column still
         # takes the string accessor.
-        # A JSON number in a column where other rows lack the key comes back from pandas as a
-        # float (5 → 5.0): whole floats are written as integers again.
+        raw = column.tolist()
+        if isinstance(field, models.BooleanField):
+            raw = [{True: "true", False: "false"}.get(v, v) if type(v) is bool else v for v in raw]
+        texts, wrong = _texts(raw)
         text = pd.Series(
-            [
-                (
-                    str(int(value))
-                    if isinstance(value, float) and value.is_integer()
-                    else str(value).strip()
-                )
-                if is_present
-                else None
-                for value, is_present in zip(column.tolist(), present.tolist(), strict=True)
-            ],
+            [t if is_present else None for t, is_present in zip(texts, present, strict=True)],
             index=self.frame.index,
             dtype=object,
         )
@@ -392,6 +386,12 @@ class _Columns:
             ]
         else:
             self.report(
+                present & pd.Series(wrong, index=self.frame.index),
+                field=name,
+                code="invalid",
+                message=_("Not a valid string."),
+            )
+            self.report(
                 present & strings.str.contains("\x00", regex=False).fillna(False).astype(bool),
                 field=name,
                 code="invalid",
@@ -407,7 +407,7 @@ class _Columns:
             if field.choices:
                 allowed = {str(choice) for choice, _label in field.flatchoices}
                 self.report(
-                    present & ~strings.isin(allowed).fillna(False).astype(bool),
+                    present & ~wrong & ~strings.isin(allowed).fillna(False).astype(bool),
                     field=name,
                     code="invalid_choice",
                     message=_("Choose one of: {choices}.").format(
@@ -721,8 +721,63 @@ def _cross_column_checks(
     )
 
 
-#: Largest amount a money column holds (18 digits, 2 after the point), in cents.
-_MAX_CENTS = 10**18 - 1
+_WHOLE = re.compile(r"\d{1,9}")
+_MONEY_TEXT = re.compile(r"-?\d{1,16}(?:\.\d{1,2})?")
+#: Below this, ``rint(float(text) * 100)`` is the exact number of cents of a money text.
+_FLOAT_EXACT = 1e11
+
+
+def _texts(values: Iterable[Any]) -> tuple[list[str | None], np.ndarray]:
+    """Each value as the text it stands for (``None`` when absent), and which ones are of a
+    type no column takes (a list, an object, true/false): those are ``None`` too.
+
+    A JSON number is written back as Python writes it (the shortest text that reads back as
+    the same number); a whole float as an integer (pandas turns 5 into 5.0 in a column where
+    other rows lack the key)."""
+    values = values if isinstance(values, list) else list(values)
+    if all(type(value) is str for value in values):  # the usual case: one pass in C
+        return list(map(str.strip, values)), np.zeros(len(values), dtype=bool)
+    if all(type(value) is int for value in values):
+        return list(map(str, values)), np.zeros(len(values), dtype=bool)
+    texts: list[str | None] = []
+    wrong: list[bool] = []
+    for value in values:
+        if value is None or value is pd.NA or type(value) in (bool, dict, list):
+            texts.append(None)
+            wrong.append(type(value) in (bool, dict, list))
+        elif type(value) is str:
+            texts.append(value.strip())
+            wrong.append(False)
+        elif isinstance(value, float):
+            texts.append(str(int(value)) if value.is_integer() else str(value))
+            wrong.append(False)
+        else:
+            texts.append(str(value).strip())
+            wrong.append(False)
+    return texts, np.array(wrong, dtype=bool)
+
+
+def _money_cents(texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Which texts are money (at most 16 digits before the point and 2 after it, optionally
+    negative), and their exact value in integer cents (0 where not money)."""
+    match = _MONEY_TEXT.fullmatch
+    valid = np.fromiter(
+        (text is not None and match(text) is not None for text in texts),
+        dtype=bool,
+        count=len(texts),
+    )
+    amounts = pd.to_numeric(pd.Series(texts, dtype=object).where(valid), errors="coerce")
+    floats = amounts.to_numpy(dtype=float, na_value=0.0)
+    cents = np.rint(floats * 100).astype(np.int64)
+    # Beyond 10^11 a double no longer holds every cent: those few are read digit by digit.
+    for index in np.flatnonzero(np.abs(floats) >= _FLOAT_EXACT).tolist():
+        text = texts[index]
+        whole, _point, fraction = text.lstrip("-").partition(".")
+        value = int(whole) * 100 + int((fraction + "00")[:2])
+        cents[index] = -value if text.startswith("-") else value
+    return valid, cents
+
+
 SCHEDULE_COLUMNS = ("position", "row", "number", "due_date", "principal_due", "profit_due")
 
 
@@ -827,24 +882,30 @@ def _validate_instalments(
                 )
             )
 
-    def present(values: list[Any]) -> np.ndarray:
-        array = np.empty(len(values), dtype=object)
-        array[:] = values
-        return (array != None) & (array != "")  # noqa: E711 - elementwise
-
-    def numeric(values: list[Any]) -> np.ndarray:
-        # Booleans are not numbers here, whatever Python thinks.
-        cleaned = [None if isinstance(v, bool) else v for v in values]
-        return pd.to_numeric(pd.Series(cleaned, dtype=object), errors="coerce").to_numpy(
-            dtype=float, na_value=np.nan
-        )
+    def present(texts: list[str | None], wrong: np.ndarray) -> np.ndarray:
+        # Blank text is absent; a value of the wrong type is present (and invalid).
+        array = np.empty(len(texts), dtype=object)
+        array[:] = texts
+        return array.astype(bool) | wrong
 
     # number: a whole number from 1 to 32767.
-    given = present(number_list)
+    number_texts, wrong = _texts(number_list)
+    given = present(number_texts, wrong)
     report(~given, "number", "required", _("This field is required."))
-    numbers = numeric(number_list)
-    whole = np.isfinite(numbers) & (np.floor(numbers) == numbers)
-    in_range = whole & (numbers >= 1) & (numbers <= 32767)
+    if all(type(value) is int for value in number_list):  # the usual case
+        numbers = np.array(number_list, dtype=float)
+        number_ok = np.ones(len(numbers), dtype=bool)
+    else:
+        whole_number = _WHOLE.fullmatch
+        number_ok = np.fromiter(
+            (text is not None and whole_number(text) is not None for text in number_texts),
+            dtype=bool,
+            count=len(number_texts),
+        )
+        numbers = pd.to_numeric(
+            pd.Series(number_texts, dtype=object).where(number_ok), errors="coerce"
+        ).to_numpy(dtype=float, na_value=np.nan)
+    in_range = number_ok & (numbers >= 1) & (numbers <= 32767)
     report(
         given & ~in_range,
         "number",
@@ -852,9 +913,10 @@ def _validate_instalments(
         _("Enter a whole number between {low} and {high}.").format(low=1, high=32767),
     )
     # due_date: an ISO date.
-    given = present(due_list)
+    due_texts, wrong = _texts(due_list)
+    given = present(due_texts, wrong)
     report(~given, "due_date", "required", _("This field is required."))
-    texts = [v if isinstance(v, str) else None for v in due_list]
+    texts = [v if isinstance(v, str) else None for v in due_texts]
     dates = pd.to_datetime(pd.Series(texts, dtype=object), format="%Y-%m-%d", errors="coerce")
     report(
         given & dates.isna().to_numpy(),
@@ -862,21 +924,15 @@ def _validate_instalments(
         "invalid_date",
         _("Enter a date as YYYY-MM-DD."),
     )
-    # Amounts: at most 16 digits before the point and 2 after it, not negative.
+    # Amounts: at most 16 digits before the point and 2 after it, not negative; checked on
+    # the text, exactly (a JSON number is checked as Python writes it: 100000.005 is refused).
     cents: dict[str, np.ndarray] = {}
     for name in ("principal_due", "profit_due"):
-        values = collected[name]
-        given = present(values)
+        amount_texts, wrong = _texts(collected[name])
+        given = present(amount_texts, wrong)
         if name == "principal_due":
             report(~given, name, "required", _("This field is required."))
-        amounts = numeric(values)
-        scaled = amounts * 100
-        rounded = np.rint(scaled)
-        valid = (
-            np.isfinite(amounts)
-            & (np.abs(scaled - rounded) <= 1e-6 * np.maximum(1, np.abs(scaled)))
-            & (np.abs(rounded) <= _MAX_CENTS)
-        )
+        valid, amounts = _money_cents(amount_texts)
         report(
             given & ~valid,
             name,
@@ -887,7 +943,7 @@ def _validate_instalments(
             ).format(whole=16, places=2),
         )
         report(given & valid & (amounts < 0), name, "negative", _("Amounts cannot be negative."))
-        cents[name] = np.where(given & valid, rounded, 0).astype(np.int64)
+        cents[name] = np.where(given & valid, amounts, 0)
     # Out of range (reported above) becomes 0, not an overflowing cast.
     frame["number"] = np.where(in_range, numbers, 0).astype(np.int64)
     frame["due_date"] = dates.to_numpy()

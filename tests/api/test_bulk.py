@@ -298,3 +298,72 @@ def test_a_contract_stored_while_the_payload_was_validated_is_updated(
     assert len(calls) == 2
     assert FinancingContract.objects.get().purpose == "tractor"
     assert Instalment.objects.count() == 2
+
+
+def test_instalment_amounts_are_checked_exactly_not_through_floats(api, token, references) -> None:
+    """Amounts and numbers are read from their text: nothing is rounded into range."""
+    bad = {
+        "100000.005": "invalid_decimal",  # three decimals (also as a JSON number, below)
+        "99999999.999": "invalid_decimal",  # would round up to 100000000.00
+        "12345678901234567": "invalid_decimal",  # 17 digits before the point
+        "1e3": "invalid_decimal",
+        " ": "required",
+    }
+    rows = []
+    for index, (text, _code) in enumerate(bad.items()):
+        row = contract_row(f"K{index}")
+        row["instalments"][0]["principal_due"] = text
+        rows.append(row)
+    as_number = contract_row("KN")
+    as_number["instalments"][0]["profit_due"] = 100000.005
+    as_number["instalments"][1]["number"] = "2.0"
+    rows.append(as_number)
+    response = _post(api(token), rows)
+    assert response.status_code == 400
+    errors = {(e["row"], e["field"], e["code"]) for e in response.json()["errors"]}
+    assert errors == {
+        *(
+            (index + 1, "instalments[0].principal_due", code)
+            for index, code in enumerate(bad.values())
+        ),
+        (len(rows), "instalments[0].profit_due", "invalid_decimal"),
+        (len(rows), "instalments[1].number", "invalid_integer"),
+    }
+    assert FinancingContract.objects.count() == 0
+
+
+def test_large_instalment_amounts_are_stored_to_the_cent(api, token, references) -> None:
+    # 14 digits: beyond what a double holds to the cent once multiplied by 100, within what
+    # SQLite (which stores decimals as doubles) keeps exactly.
+    row = contract_row("K1", financed_amount="123456789012.35", profit_amount="0.00")
+    row["sale_price"] = "123456789012.35"
+    row["instalments"] = [
+        {
+            "number": 1,
+            "due_date": "2024-06-10",
+            "principal_due": "123456789012.34",
+            "profit_due": "0",
+        },
+        {"number": 2, "due_date": "2024-12-10", "principal_due": 0.01, "profit_due": 0},
+    ]
+    response = _post(api(token), [row])
+    assert response.status_code == 200, response.json()
+    stored = list(Instalment.objects.order_by("number").values_list("principal_due", flat=True))
+    assert [str(value) for value in stored] == ["123456789012.34", "0.01"]
+
+
+def test_text_columns_refuse_lists_objects_and_booleans(api, token, references) -> None:
+    rows = [
+        contract_row("K1", purpose={"a": 1}),
+        contract_row("K2", asset_description=["x", "y"]),
+        contract_row("K3", supplier_name=True),
+        contract_row("K4", purpose=12),  # a number is text enough, as in the single endpoint
+    ]
+    response = _post(api(token), rows)
+    assert response.status_code == 400
+    errors = {(e["row"], e["field"], e["code"]) for e in response.json()["errors"]}
+    assert errors == {
+        (1, "purpose", "invalid"),
+        (2, "asset_description", "invalid"),
+        (3, "supplier_name", "invalid"),
+    }

@@ -1,4 +1,8 @@
-"""FilterSets of the indicators API."""
+"""FilterSets of the indicators API.
+
+The choices of every relational filter (the foreign keys of ``Meta.fields`` included) are
+narrowed to the caller's institutions by the API's filter backend (``mfme.api.filters``).
+"""
 
 from __future__ import annotations
 

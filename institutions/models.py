@@ -18,9 +18,11 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -1047,6 +1049,21 @@ class Instalment(models.Model):
         return f"{self.contract_id} #{self.number}"
 
 
+def repayment_date_problem(
+    value_date: datetime.date, disbursement_date: datetime.date | None
+) -> tuple[str, str] | None:
+    """Why a repayment cannot carry this value date (code, message), or ``None``: money is
+    not received before it was disbursed, nor in the future. (A repayment dated before the
+    disbursement would also settle instalments of quarters already closed.)"""
+    if disbursement_date is not None and value_date < disbursement_date:
+        return "before_disbursement", str(
+            _("A repayment cannot be dated before the disbursement ({date}).")
+        ).format(date=disbursement_date.isoformat())
+    if value_date > timezone.localdate():
+        return "future_date", str(_("A repayment cannot be dated in the future."))
+    return None
+
+
 class Repayment(models.Model):
     """A payment received on a financing, at its value date. Corrections are new rows."""
 
@@ -1101,6 +1118,15 @@ class Repayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.value_date}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.value_date is None or self.contract_id is None:
+            return
+        problem = repayment_date_problem(self.value_date, self.contract.disbursement_date)
+        if problem is not None:
+            code, message = problem
+            raise ValidationError({"value_date": ValidationError(message, code=code)})
 
 
 class Restructuring(TimeStampedModel):

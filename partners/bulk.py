@@ -64,6 +64,7 @@ from institutions.models import (
     Instalment,
     Institution,
     Repayment,
+    repayment_date_problem,
 )
 from institutions.services import (
     _require_can_enter_data,
@@ -1478,9 +1479,13 @@ def validate_repayments(
     )
     missing = _missing(contract_column)
     columns.report(missing, field="contract", code="required", message=_("This field is required."))
-    contract_ids = dict(
-        FinancingContract.objects.filter(institution=institution).values_list("external_id", "id")
-    )
+    contract_ids: dict[str, int] = {}
+    disbursed: dict[int, Any] = {}
+    for number, pk, disbursement_date in FinancingContract.objects.filter(
+        institution=institution
+    ).values_list("external_id", "id", "disbursement_date"):
+        contract_ids[number] = pk
+        disbursed[pk] = disbursement_date
     keys = contract_column.map(lambda value: str(value).strip(), na_action="ignore")
     contract_of = keys.map(contract_ids.get, na_action="ignore")
     columns.report(
@@ -1502,7 +1507,7 @@ def validate_repayments(
             amounts < 0, field=name, code="negative", message=_("Amounts cannot be negative.")
         )
     columns.report(
-        (principal <= 0) & (profit <= 0),
+        (principal <= 0) & (profit <= 0) & ~columns.bad,  # not when an amount is unreadable
         field="principal_amount",
         code="empty_repayment",
         message=_("A repayment must have an amount."),
@@ -1563,6 +1568,27 @@ def validate_repayments(
         stored.get((int(c), r)) if not _is_missing(c) and r is not None else None
         for c, r in zip(contract_of.tolist(), references.tolist(), strict=True)
     ]
+
+    # Not before the disbursement, not in the future (``Repayment.clean``, by whole columns).
+    value_dates = pd.to_datetime(pd.Series(values["value_date"], index=index), errors="coerce")
+    disbursement_dates = pd.to_datetime(
+        contract_of.map(disbursed.get, na_action="ignore"), errors="coerce"
+    )
+    early = value_dates < disbursement_dates
+    columns.bad |= early
+    for position in early[early].index:
+        code, message = repayment_date_problem(  # type: ignore[misc] - early: never None
+            values["value_date"][position], disbursed[int(contract_of[position])]
+        )
+        columns.errors.append(
+            _error(code, message, row=int(frame["_row"][position]), field="value_date")
+        )
+    columns.report(
+        value_dates > pd.Timestamp(timezone.localdate()),
+        field="value_date",
+        code="future_date",
+        message=_("A repayment cannot be dated in the future."),
+    )
 
     # Quarters that can no longer change: the new value date, and a stored row's old one.
     for field_dates in (

@@ -276,3 +276,42 @@ def test_validate_repayments_writes_nothing(institution, contracts) -> None:
     assert repayments[1] is None
     assert [(e["row"], e["code"]) for e in errors] == [(2, "unknown_reference")]
     assert Repayment.objects.count() == 0
+
+
+def test_a_repayment_cannot_predate_the_disbursement_nor_lie_in_the_future(
+    api, token, contracts
+) -> None:
+    """K1 was disbursed on 2024-01-10. A payment dated before it would also settle instalments
+    of quarters already closed; one dated after today has not been received."""
+    client = api(token)
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    for value_date, code in (("2024-01-09", "before_disbursement"), (tomorrow, "future_date")):
+        response = client.post(
+            "/api/v1/repayments/", payment("P1", value_date=value_date), format="json"
+        )
+        assert response.status_code == 400, response.json()
+        [error] = response.json()["errors"]
+        assert (error["field"], error["code"]) == ("value_date", code)
+    assert "2024-01-10" in error["message"] or code == "future_date"
+    response = _post(
+        client,
+        [
+            payment("P1", value_date="2024-01-10"),  # the disbursement day itself is fine
+            payment("P2", value_date="2024-01-09"),
+            payment("P3", contract="K2", value_date=tomorrow),
+            payment("P4", contract="K2", value_date="2024-01-09", principal_amount="x"),
+        ],
+    )
+    assert response.status_code == 400
+    errors = {(e["row"], e["field"], e["code"]) for e in response.json()["errors"]}
+    assert errors == {
+        (2, "value_date", "before_disbursement"),
+        (3, "value_date", "future_date"),
+        (4, "value_date", "before_disbursement"),
+        (4, "principal_amount", "invalid_decimal"),  # and no spurious empty_repayment
+    }
+    assert Repayment.objects.count() == 0
+    response = client.post(
+        "/api/v1/repayments/", payment("P1", value_date="2024-01-10"), format="json"
+    )
+    assert response.status_code == 201, response.json()

@@ -1041,16 +1041,56 @@ def contracts_bulk_upsert(
             existing=existing,
             progress=progress,
         )
+        _settle_resent_schedules(contracts, schedule, updated, rows)
         # Warnings (non-blocking rule violations) are handed over once the rows exist.
         for contract in contracts:
             if contract._rule_warnings:  # type: ignore[attr-defined]
                 warnings_hand_over(contract, contract._rule_warnings)  # type: ignore[attr-defined]
     return {
         "rows": len(contracts),
-        "created": len(contracts) - updated,
-        "updated": updated,
+        "created": len(contracts) - len(updated),
+        "updated": len(updated),
         "instalments": len(schedule),
     }
+
+
+def _settle_resent_schedules(
+    contracts: list[FinancingContract],
+    schedule: pd.DataFrame,
+    updated: set[int],
+    rows: list[dict[str, Any]],
+) -> None:
+    """A stored contract sent again with its schedule had its paid columns cleared by the
+    write: settle them again from its repayments against the new schedule (an instalment made
+    larger is no longer fully paid; a shorter schedule takes the payments on its remaining
+    instalments). Repayments beyond the new schedule reject the row (``overpaid``)."""
+    resent = {
+        contracts[position].pk
+        for position in set(schedule["position"].tolist())
+        if contracts[position].pk in updated
+    }
+    if not resent:
+        return
+    try:
+        instalments_settle(contract_ids=resent)
+    except ValidationError as error:
+        if error.code != "overpaid":
+            raise
+        overpaid = set(error.params["contracts"])  # type: ignore[index]
+        raise BulkRejected(
+            _cap(
+                [
+                    _error(
+                        "overpaid",
+                        _("The repayments already recorded exceed this schedule."),
+                        row=int(row["_row"]),
+                        field="instalments",
+                    )
+                    for row, contract in zip(rows, contracts, strict=True)
+                    if contract.pk in overpaid
+                ]
+            )
+        ) from error
 
 
 def _update_fields() -> list[str]:
@@ -1069,10 +1109,11 @@ def _write_orm(
     schedule: pd.DataFrame,
     existing: set[str],
     progress: Callable[[int], None] | None,
-) -> int:
+) -> set[int]:
     """The portable write: ``bulk_create`` upserts, in batches, and the contracts' audit trail
-    (one history row each, ``+`` created or ``~`` updated, by ``actor``). Returns how many
-    contracts were already stored."""
+    (one history row each, ``+`` created or ``~`` updated, by ``actor``). A re-sent schedule's
+    paid columns are cleared, to be settled again (``_settle_resent_schedules``). Returns the
+    ids of the contracts that were already stored."""
     updated = bool(existing)
     institution_id = contracts[0].institution_id if contracts else None
     done = 0
@@ -1111,19 +1152,27 @@ def _write_orm(
             batch,
             update_conflicts=True,
             unique_fields=["contract", "number"],
-            update_fields=["due_date", "principal_due", "profit_due"],
+            update_fields=[
+                "due_date",
+                "principal_due",
+                "profit_due",
+                "principal_paid",
+                "profit_paid",
+                "paid_date",
+            ],
         )
         written += len(batch)
         if progress is not None:
             progress(len(contracts) // 2 + len(contracts) * written // (2 * len(instalments)))
-    # A re-sent, shorter schedule drops the instalments it no longer has (unpaid ones).
+    # A re-sent, shorter schedule drops the instalments it no longer has (their repayments
+    # stay, on the contract, and settle the remaining instalments).
     if updated and last_numbers:
         for batch in _batches(list(last_numbers), 500):
             stale = models.Q()
             for pk in batch:
                 stale |= models.Q(contract_id=pk, number__gt=last_numbers[pk])
-            Instalment.objects.filter(stale, principal_paid=0, profit_paid=0).delete()
-    return len(existing)
+            Instalment.objects.filter(stale).delete()
+    return {contract.pk for contract in contracts if contract.external_id in existing}
 
 
 _CENTS_LUT = np.array([f".{i:02d}" for i in range(100)], dtype=object)
@@ -1262,25 +1311,25 @@ def _write_postgres(
     schedule: pd.DataFrame,
     existing: set[str],
     progress: Callable[[int], None] | None,
-) -> int:
+) -> set[int]:
     """PostgreSQL: same result as ``_write_orm``, at a fraction of its cost (measured in
     bench/ingest_benchmark.py).
 
     - New contracts take their ids from the sequence and go in by COPY, straight into the
       table; so do their schedules. Nothing is compared with the stored rows.
     - Contracts already stored (by number) are COPYed into a temporary table and merged with
-      one ``INSERT … ON CONFLICT DO UPDATE``; so are their schedules, and the instalments a
-      shorter schedule no longer has (unpaid ones) are deleted.
+      one ``INSERT … ON CONFLICT DO UPDATE``; so are their schedules (paid columns cleared,
+      to be settled again), and the instalments a shorter schedule no longer has are deleted.
     - One statement writes the audit trail (``+`` created, ``~`` updated, by ``actor``).
 
     Bulk writes of one institution take turns (an advisory lock until the commit), so the
     contracts found stored here stay the only ones until the rows are in. A contract created
     meanwhile by another path (the web form) makes the COPY fail on the unique number, and
-    the whole payload is rejected with nothing written (``_all_or_nothing``). Returns how
-    many contracts were already stored.
+    the whole payload is rejected with nothing written (``_all_or_nothing``). Returns the ids
+    of the contracts that were already stored.
     """
     if not contracts:
-        return 0
+        return set()
     quote = connection.ops.quote_name
     meta = FinancingContract._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
@@ -1318,7 +1367,7 @@ def _write_postgres(
                 not_null,
             )
         if old:
-            cursor.execute("DROP TABLE IF EXISTS _bulk_contracts, _bulk_instalments")
+            cursor.execute("DROP TABLE IF EXISTS _bulk_contracts, _bulk_instalments, _bulk_stale")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE _bulk_contracts ON COMMIT DROP AS "
                 f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
@@ -1361,7 +1410,7 @@ def _write_postgres(
         if progress is not None:
             progress(len(contracts) // 2 if len(schedule) else len(contracts))
         if not len(schedule):
-            return len(old)
+            return {contract.pk for contract in old}
 
         contract_ids = np.array([contract.id for contract in contracts], dtype=np.int64)
         to_new = is_new[schedule["position"].to_numpy()]
@@ -1392,18 +1441,27 @@ def _write_postgres(
                 "SELECT contract_id, number, due_date, principal_due, profit_due, 0, 0 "
                 "FROM _bulk_instalments ON CONFLICT (contract_id, number) DO UPDATE SET "
                 "due_date = EXCLUDED.due_date, principal_due = EXCLUDED.principal_due, "
-                "profit_due = EXCLUDED.profit_due"
+                "profit_due = EXCLUDED.profit_due, principal_paid = 0, profit_paid = 0, "
+                "paid_date = NULL"
             )
-            # A re-sent, shorter schedule drops the instalments it no longer has (unpaid ones).
+            # A re-sent, shorter schedule drops the instalments it no longer has; their
+            # repayments stay on the contract (``on_delete=SET_NULL``, done here by hand).
             cursor.execute(
-                f"DELETE FROM {instalment_table} AS i USING (SELECT contract_id, "
+                "CREATE TEMPORARY TABLE _bulk_stale ON COMMIT DROP AS "
+                f"SELECT i.id FROM {instalment_table} AS i JOIN (SELECT contract_id, "
                 "MAX(number) AS last FROM _bulk_instalments GROUP BY contract_id) AS sent "
-                "WHERE i.contract_id = sent.contract_id AND i.number > sent.last "
-                "AND i.principal_paid = 0 AND i.profit_paid = 0"
+                "ON i.contract_id = sent.contract_id AND i.number > sent.last"
+            )
+            cursor.execute(
+                f"UPDATE {quote(Repayment._meta.db_table)} SET instalment_id = NULL "
+                "WHERE instalment_id IN (SELECT id FROM _bulk_stale)"
+            )
+            cursor.execute(
+                f"DELETE FROM {instalment_table} WHERE id IN (SELECT id FROM _bulk_stale)"
             )
         if progress is not None:
             progress(len(contracts))
-    return len(old)
+    return {contract.pk for contract in old}
 
 
 # --- Repayments -----------------------------------------------------------------------------

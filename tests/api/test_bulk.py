@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from institutions.models import FinancingContract, Instalment
+from institutions.models import FinancingContract, Instalment, Repayment
 from partners.models import ImportJob
 
 from .payloads import contract_row
@@ -16,6 +16,22 @@ from .payloads import contract_row
 pytestmark = pytest.mark.django_db
 
 BULK = "/api/v1/contracts/bulk/"
+
+
+def _repay(client, contract: str, principal: str, profit: str = "0", **extra: object) -> None:
+    response = client.post(
+        "/api/v1/repayments/",
+        {
+            "contract": contract,
+            "external_id": f"P-{contract}-{principal}",
+            "value_date": "2024-06-10",
+            "principal_amount": principal,
+            "profit_amount": profit,
+            **extra,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
 
 
 def _post(client, rows, content_type="application/json", **extra):
@@ -41,7 +57,7 @@ def test_resending_updates_never_duplicates(api, token, references) -> None:
     client = api(token)
     _post(client, [contract_row("K1")])
     contract = FinancingContract.objects.get()
-    Instalment.objects.filter(contract=contract, number=1).update(principal_paid="100.00")
+    _repay(client, "K1", "100.00", instalment=2)  # a payment the partner tied to instalment 2
     changed = contract_row("K1", purpose="tractor")
     changed["instalments"] = changed["instalments"][:1]
     response = _post(client, [changed])
@@ -50,8 +66,10 @@ def test_resending_updates_never_duplicates(api, token, references) -> None:
     assert FinancingContract.objects.count() == 1
     contract.refresh_from_db()
     assert contract.purpose == "tractor"
-    # The shorter schedule dropped instalment 2; instalment 1 kept what was paid.
+    # The shorter schedule dropped instalment 2; the repayment stays on the contract and
+    # settles instalment 1.
     assert list(Instalment.objects.values_list("number", "principal_paid")) == [(1, 100)]
+    assert list(Repayment.objects.values_list("instalment", "principal_amount")) == [(None, 100)]
 
 
 def test_ndjson(api, token, references) -> None:
@@ -238,7 +256,7 @@ def test_new_and_resent_contracts_in_one_request(api, token, references) -> None
     client = api(token)
     assert _post(client, [contract_row("K1")]).status_code == 200
     stored = FinancingContract.objects.get()
-    Instalment.objects.filter(contract=stored, number=2).update(principal_paid="1000.00")
+    _repay(client, "K1", "6000.00")  # instalment 1 in full, 1000 of instalment 2
     resent = contract_row("K1", purpose="tractor")
     resent["instalments"] = [
         {"number": n, "due_date": f"2024-{2 * n:02d}-10", "principal_due": "2500.00"}
@@ -256,9 +274,10 @@ def test_new_and_resent_contracts_in_one_request(api, token, references) -> None
             "number", "due_date", "principal_due", "profit_due", "principal_paid"
         )
     ) == [
-        (1, datetime.date(2024, 2, 10), 2500, 0, 0),
-        (2, datetime.date(2024, 4, 10), 2500, 0, 1000),  # what was paid stays
-        (3, datetime.date(2024, 6, 10), 2500, 0, 0),
+        # Settled again from the repayment, oldest first, against the new schedule.
+        (1, datetime.date(2024, 2, 10), 2500, 0, 2500),
+        (2, datetime.date(2024, 4, 10), 2500, 0, 2500),
+        (3, datetime.date(2024, 6, 10), 2500, 0, 1000),
         (4, datetime.date(2024, 8, 10), 2500, 0, 0),
     ]
     assert list(
@@ -367,3 +386,32 @@ def test_text_columns_refuse_lists_objects_and_booleans(api, token, references) 
         (2, "asset_description", "invalid"),
         (3, "supplier_name", "invalid"),
     }
+
+
+def test_a_resent_schedule_is_settled_again_from_the_repayments(api, token, references) -> None:
+    """The paid columns follow the repayments, whatever the schedule says now: an instalment
+    made larger is no longer fully paid, and a schedule smaller than what was repaid is
+    refused."""
+    client = api(token)
+    _post(client, [contract_row("K1")])
+    _repay(client, "K1", "5000.00", "500.00")  # instalment 1 in full
+    assert list(Instalment.objects.values_list("number", "paid_date")) == [
+        (1, datetime.date(2024, 6, 10)),
+        (2, None),
+    ]
+    larger = contract_row("K1")
+    larger["instalments"][0]["principal_due"] = "6000.00"
+    larger["instalments"][1]["principal_due"] = "4000.00"
+    assert _post(client, [larger]).status_code == 200
+    assert list(
+        Instalment.objects.values_list("number", "principal_paid", "profit_paid", "paid_date")
+    ) == [(1, 5000, 500, None), (2, 0, 0, None)]
+
+    smaller = contract_row("K1")
+    smaller["instalments"] = [dict(smaller["instalments"][0], principal_due="4000.00")]
+    response = _post(client, [smaller])
+    assert response.status_code == 400
+    assert [(e["row"], e["field"], e["code"]) for e in response.json()["errors"]] == [
+        (1, "instalments", "overpaid")
+    ]
+    assert Instalment.objects.count() == 2  # nothing changed

@@ -30,6 +30,7 @@ Public interface (also used by the browser import): ``parse_payload``, ``validat
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import queue
@@ -455,23 +456,77 @@ def _references(institution: Institution) -> dict[str, dict[str, Any]]:
 
 def _stored_contract_ids(institution: Institution | int, external_ids: list[Any]) -> dict[str, int]:
     """The stored contracts' ids by number, among ``external_ids`` (a few queries)."""
+    return _stored_ids(FinancingContract, institution, external_ids)
+
+
+def _stored_ids(
+    model: type[models.Model], institution: Institution | int, external_ids: list[Any]
+) -> dict[str, int]:
+    """The institution's stored ``model`` rows' ids by number (``external_id``), among
+    ``external_ids`` (a few queries)."""
     # A value with U+0000 is already an error (PostgreSQL text cannot hold it): never query it.
-    wanted = sorted({value for value in external_ids if value and "\x00" not in str(value)})
+    wanted = sorted(
+        {
+            str(value).strip()
+            for value in external_ids
+            if isinstance(value, str | int) and value != "" and "\x00" not in str(value)
+        }
+    )
     if len(wanted) > 30_000:
-        # One scan of the institution's contracts beats many long IN lists.
-        every = FinancingContract.objects.filter(institution=institution).values_list(
-            "external_id", "id"
-        )
+        # One scan of the institution's rows beats many long IN lists.
+        every = model.objects.filter(institution=institution).values_list("external_id", "id")
         wanted_set = set(wanted)
         return {number: pk for number, pk in every if number in wanted_set}
     found: dict[str, int] = {}
     for chunk in _chunks(wanted):
         found.update(
-            FinancingContract.objects.filter(
-                institution=institution, external_id__in=chunk
-            ).values_list("external_id", "id")
+            model.objects.filter(institution=institution, external_id__in=chunk).values_list(
+                "external_id", "id"
+            )
         )
     return found
+
+
+def _with_stored_values(
+    model: type[models.Model],
+    institution: Institution,
+    rows: list[dict[str, Any]],
+    *,
+    fields: list[models.Field],
+    references: dict[str, str],
+) -> list[dict[str, Any]]:
+    """``rows`` where a row whose number (``external_id``) is already stored takes the stored
+    value of every column it does not carry: re-sending a record updates the columns sent and
+    keeps the others, as a single POST does. A column sent empty (or null) is cleared.
+
+    ``references`` names the foreign keys a row gives by code, and the related field of that
+    code (e.g. ``{"branch": "code"}``). A few queries per 10,000 stored rows; none when
+    nothing is stored."""
+    numbers = [row.get("external_id") for row in rows]
+    stored = _stored_ids(model, institution, numbers)
+    if not stored:
+        return rows
+    names = [field.name for field in fields if field.name != "external_id"]
+    lookups = [*(f"{name}__{code}" for name, code in references.items()), *names]
+    by_pk: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(stored.values()))):
+        for values in model.objects.filter(pk__in=chunk).values("pk", *lookups):
+            record: dict[str, Any] = {}
+            for name, code in references.items():
+                record[name] = values[f"{name}__{code}"]
+            for name in names:
+                value = values[name]
+                if isinstance(value, datetime.date):
+                    value = value.isoformat()
+                elif isinstance(value, Decimal):
+                    value = str(value)
+                record[name] = value
+            by_pk[values["pk"]] = record
+    merged = []
+    for row, number in zip(rows, numbers, strict=True):
+        pk = stored.get(str(number).strip()) if isinstance(number, str | int) else None
+        merged.append({**by_pk[pk], **row} if pk is not None else row)
+    return merged
 
 
 def validate_contracts(
@@ -491,6 +546,13 @@ def _validate(
 ) -> tuple[list[FinancingContract], pd.DataFrame, list[ErrorItem]]:
     """``validate_contracts`` with the schedules as one frame (see ``_validate_instalments``)."""
     fields = _contract_fields()
+    rows = _with_stored_values(
+        FinancingContract,
+        institution,
+        rows,
+        fields=fields,
+        references={"branch": "code", "client": "external_id", "product": "code"},
+    )
     known = {field.name for field in fields} | set(REFERENCE_FIELDS) | {"instalments", "_row"}
     errors: list[ErrorItem] = []
     unknown = sorted({key for row in rows for key in row} - known)
@@ -1781,6 +1843,9 @@ def validate_clients(
     ``Client`` per row (``None`` for a row with errors), with ``pk`` set when the client number
     is already stored, and the errors ``{row, field, code, message}``."""
     fields = _client_fields()
+    rows = _with_stored_values(
+        Client, institution, rows, fields=fields, references={"branch": "code"}
+    )
     known = {field.name for field in fields} | {"branch", "_row"}
     errors: list[ErrorItem] = [
         _error("unknown_field", _("This field does not exist."), row=None, field=name)

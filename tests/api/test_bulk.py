@@ -415,3 +415,25 @@ def test_a_resent_schedule_is_settled_again_from_the_repayments(api, token, refe
         (1, "instalments", "overpaid")
     ]
     assert Instalment.objects.count() == 2  # nothing changed
+
+
+def test_resending_keeps_the_columns_not_sent(api, token, references) -> None:
+    """A partner re-sending a contract with fewer columns updates those, nothing else: the
+    status, the supplier and the branch stay (before, they went back to their defaults)."""
+    client = api(token)
+    full = contract_row("K1", supplier_name="Agri SARL", status="repaid", purpose="seeds")
+    assert _post(client, [full]).status_code == 200
+    response = _post(client, [{"external_id": "K1", "purpose": "tractor"}])
+    assert response.status_code == 200, response.json()
+    assert response.json()["updated"] == 1
+    stored = FinancingContract.objects.get()
+    assert (stored.purpose, stored.supplier_name, stored.status, stored.branch.code) == (
+        "tractor",
+        "Agri SARL",
+        "repaid",
+        "B1",
+    )
+    assert stored.instalments.count() == 2  # no schedule sent: the stored one stays
+    response = _post(client, [{"external_id": "K1", "supplier_name": ""}])
+    assert response.status_code == 200, response.json()
+    assert FinancingContract.objects.get().supplier_name == ""  # sent empty: cleared

@@ -81,3 +81,28 @@ def test_a_nul_character_in_a_number_is_a_row_error_not_a_500(api, token, refere
     errors = {(e["row"], e["field"]) for e in response.json()["errors"]}
     assert (2, "external_id") in errors
     assert not Client.objects.filter(external_id="N1").exists()
+
+
+def test_resending_keeps_the_columns_not_sent_and_clears_the_ones_sent_empty(
+    api, token, references
+) -> None:
+    """As a single POST does: a re-sent client updates what the row carries, nothing else."""
+    client = api(token)
+    first = person("N1", household_size=5, owns_land=True, current_debt="250.00")
+    assert _post(client, [first]).status_code == 200
+    # Only the number and what changes; the branch (required) and the rest are kept.
+    response = _post(client, [{"external_id": "N1", "birth_year": 1990, "current_debt": None}])
+    assert response.status_code == 200, response.json()
+    stored = Client.objects.get(external_id="N1")
+    assert (stored.birth_year, stored.household_size, stored.owns_land, stored.branch.code) == (
+        1990,
+        5,
+        True,
+        "B1",
+    )
+    assert stored.current_debt is None  # sent as null: cleared
+    # A CSV without the column keeps it too.
+    body = "external_id,branch,gender,birth_year,area\nN1,B1,female,1991,rural\n"
+    assert _post(client, body, "text/csv").status_code == 200
+    stored.refresh_from_db()
+    assert (stored.birth_year, stored.household_size) == (1991, 5)

@@ -354,9 +354,14 @@ def _portfolio_quality(window: _Window) -> list[_Named]:
         ]
 
     arrears = portfolio("overdue amounts", lambda p: p.arrears_amount)
+    # The Islamic rate's numerator covers the same (debt-based) financings as its denominator:
+    # the overdue capital of a musharaka over the debt-based book could exceed 100 %.
+    arrears_debt = portfolio(
+        "overdue amounts of debt-based financings", lambda p: p.arrears_amount_debt_based
+    )
     named += [
         ("ARREARS_RATE", "conventional", _divide(arrears, all_outstanding, HUNDRED)),
-        ("ARREARS_RATE", "islamic", _divide(arrears, debt_outstanding, HUNDRED)),
+        ("ARREARS_RATE", "islamic", _divide(arrears_debt, debt_outstanding, HUNDRED)),
         *_unrealised_income(window),
         (
             "F2_RESTRUCTURED",

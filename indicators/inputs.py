@@ -62,8 +62,10 @@ class PortfolioPoint:
     * ``late_outstanding[n]``: whole outstanding of debt-based financings with any instalment more
       than n days late, for n in :data:`PAR_THRESHOLDS` (D7); ``late_outstanding_all[n]``: the
       same over every contract type (the conventional PAR).
-    * ``arrears_amount``: the overdue amounts only (the "arrears rate" numerator, D7); None when
-      the source does not report it (the quarterly return's summary).
+    * ``arrears_amount``: the overdue amounts only (the conventional "arrears rate" numerator,
+      D7), over every contract type; None when the source does not report it (the quarterly
+      return's summary). ``arrears_amount_debt_based``: the same over the debt-based types, the
+      Islamic arrears rate's numerator (same contracts as its denominator); None when unknown.
     * ``equity_*``: musharaka, mudaraba and diminishing musharaka (D8), see
       :func:`indicators.engine.equity_unrealised_income`; ``equity_roi_gap_weighted`` is the
       capital-weighted mean of expected − actual ROI in percentage points, None when unknown.
@@ -82,6 +84,7 @@ class PortfolioPoint:
     equity_capital_outstanding: Decimal
     equity_unrealised_income_amount: Decimal | None
     equity_roi_gap_weighted: Decimal | None
+    arrears_amount_debt_based: Decimal | None = None
 
 
 @dataclass(frozen=True)

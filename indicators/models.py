@@ -159,6 +159,7 @@ class PortfolioSnapshot(models.Model):
     late_all_90 = models.DecimalField(_("outstanding more than 90 days late"), null=True, **MONEY)
     late_all_180 = models.DecimalField(_("outstanding more than 180 days late"), null=True, **MONEY)
     arrears = models.DecimalField(_("amount in arrears"), null=True, **MONEY)
+    arrears_debt_based = models.DecimalField(_("amount in arrears, debt-based"), null=True, **MONEY)
     restructured = models.DecimalField(_("restructured outstanding"), **MONEY)
     restructured_in_arrears = models.DecimalField(_("restructured and in arrears"), **MONEY)
     written_off_in_period = models.DecimalField(_("written off in the quarter"), **MONEY)

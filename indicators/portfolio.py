@@ -78,7 +78,7 @@ class SegmentPortfolio:
     outstanding_debt_based: Decimal
     late: dict[int, Decimal]  # debt-based financings only (Islamic PAR, table 16 row 1a)
     late_all: dict[int, Decimal]  # every financing with a schedule (conventional PAR)
-    arrears: Decimal
+    arrears: Decimal  # every financing with a schedule (conventional arrears rate)
     restructured: Decimal
     restructured_in_arrears: Decimal
     active_financings: int
@@ -94,6 +94,9 @@ class SegmentPortfolio:
     #: Profit of the instalments falling due in the window (the contractual income of the
     #: yield gap), on every financing not written off before the window.
     profit_due_in_period: Decimal = ZERO
+    #: The arrears of the debt-based financings only: the Islamic arrears rate's numerator, on
+    #: the same contracts as its denominator (``outstanding_debt_based``) and the Islamic PAR.
+    arrears_debt_based: Decimal = ZERO
 
 
 def _sql_in(values: frozenset[str]) -> str:
@@ -172,6 +175,7 @@ def _measures() -> list[tuple[str, str, str | None]]:
 BY_TYPE: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("outstanding_debt_based", "outstanding", DEBT_BASED_TYPES),
     *((f"late_{n}", f"late_all_{n}", DEBT_BASED_TYPES) for n in LATE_THRESHOLDS),
+    ("arrears_debt_based", "arrears", DEBT_BASED_TYPES),
     ("equity_capital", "outstanding", EQUITY_TYPES),
 )
 
@@ -463,6 +467,7 @@ def portfolio_at(
                 late={n: _decimal(sums.get(f"late_{n}")) for n in LATE_THRESHOLDS},
                 late_all={n: _decimal(sums.get(f"late_all_{n}")) for n in LATE_THRESHOLDS},
                 arrears=_decimal(sums.get("arrears")),
+                arrears_debt_based=_decimal(sums.get("arrears_debt_based")),
                 restructured=_decimal(sums.get("restructured")),
                 restructured_in_arrears=_decimal(sums.get("restructured_in_arrears")),
                 active_financings=int(sums.get("active_financings") or 0),

@@ -216,6 +216,7 @@ def portfolio_point_from_snapshot(snapshot: PortfolioSnapshot) -> PortfolioPoint
         late_outstanding=late,
         late_outstanding_all={n: value for n, value in late_all.items() if value is not None},
         arrears_amount=snapshot.arrears,
+        arrears_amount_debt_based=snapshot.arrears_debt_based,
         restructured_outstanding=snapshot.restructured,
         restructured_in_arrears=snapshot.restructured_in_arrears,
         active_clients=snapshot.active_clients,

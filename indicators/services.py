@@ -323,6 +323,7 @@ def _snapshots_replace(
             late_all_90=row.late_all.get(90),
             late_all_180=row.late_all.get(180),
             arrears=row.arrears if source == Source.LOAN_LEVEL else None,
+            arrears_debt_based=row.arrears_debt_based if source == Source.LOAN_LEVEL else None,
             restructured=row.restructured,
             restructured_in_arrears=row.restructured_in_arrears,
             written_off_in_period=row.written_off_in_period,

@@ -63,6 +63,7 @@ def portfolio(
         "outstanding": D(0),
         "outstanding_debt_based": D(0),
         "arrears_amount": D(0),
+        "arrears_amount_debt_based": D(0),
         "restructured_outstanding": D(0),
         "restructured_in_arrears": D(0),
         "equity_capital_outstanding": D(0),
@@ -140,6 +141,7 @@ CLOSING_PORTFOLIO = portfolio(
     late_debt=(150_000, 90_000, 60_000, 45_000, 15_000),
     late_all=(216_000, 126_000, 90_000, 54_000, 18_000),
     arrears_amount=30_000,
+    arrears_amount_debt_based=24_000,  # the other 6,000 are overdue musharaka capital
     restructured_outstanding=54_000,
     restructured_in_arrears=18_000,
     equity_capital_outstanding=300_000,
@@ -200,7 +202,8 @@ EXPECTED_QUARTER: list[tuple[str, str, str | None, str | None, str | None, int]]
     ("PAR180", "islamic", "1", "15000", "1500000", 1),  # 15,000 / 1,500,000
     # 30,000 / 1,800,000 = 1.666666… % → 1.6667 (half even)
     ("ARREARS_RATE", "conventional", "1.6667", "30000", "1800000", 1),
-    ("ARREARS_RATE", "islamic", "2", "30000", "1500000", 1),  # 30,000 / 1,500,000
+    # Debt-based overdue amounts over the debt-based book: 24,000 / 1,500,000 = 1.6 %
+    ("ARREARS_RATE", "islamic", "1.6", "24000", "1500000", 1),
     ("F1B_UNREALISED_INCOME", "islamic", "8", "24000", "300000", 1),  # 24,000 / 300,000 = 8 %
     ("F1B_UNREALISED_INCOME_AMOUNT", "islamic", "24000", None, None, 1),
     ("F2_RESTRUCTURED", "conventional", "3", "54000", "1800000", 1),  # 54,000 / 1,800,000

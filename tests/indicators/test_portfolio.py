@@ -273,3 +273,22 @@ def test_profit_falling_due_in_the_quarter(book: dict[str, object]) -> None:
     assert total.outstanding == was.outstanding  # neither is in the book at the date
     assert total.active_financings == was.active_financings
     assert after[("branch", str(book["b2"].pk))].profit_due_in_period == _money(190)
+
+
+@pytest.mark.django_db
+def test_islamic_arrears_cover_only_the_debt_based_financings(institution: Institution) -> None:
+    """Audit probe: a murabaha of 1,000 (current) and a musharaka of 5,000 whose bullet fell due
+    on 1 Oct 2025, unpaid. At 31 Dec the overdue amounts are 5,000 over every type (the
+    conventional numerator) and 0 over the debt-based types: the Islamic arrears rate is
+    0 / 1,000 = 0 %, not 5,000 / 1,000 = 500 %."""
+    from tests.indicators.conftest import _contract, _instalment
+
+    client = ClientFactory(institution=institution)
+    murabaha = _contract(institution, client, "murabaha", 1000, 100)
+    _instalment(murabaha, 1, D(2026, 3, 31), 1000, 100)
+    musharaka = _contract(institution, client, "musharaka", 5000, expected_roi=Decimal("20"))
+    _instalment(musharaka, 1, D(2025, 10, 1), 5000)
+    total = _segments({"institution": institution}, AS_OF, WINDOW_START)[("total", "")]
+    assert (total.outstanding, total.outstanding_debt_based) == (_money(6000), _money(1000))
+    assert total.arrears == _money(5000)  # conventional: every type
+    assert total.arrears_debt_based == _money(0)  # Islamic: the murabaha only

@@ -240,3 +240,27 @@ def test_summary_source_when_no_contracts(institution: Institution) -> None:
     for code in ("F12A_CONTRACTUAL_YIELD", "YIELD_GAP"):
         value = _value(q1, code)
         assert (value.value, value.reason_code) == (None, "missing_data")
+
+
+def test_islamic_arrears_rate_is_on_debt_based_financings_only(institution: Institution) -> None:
+    """Audit probe through the computation: murabaha 1,000 current, musharaka 5,000 whose bullet
+    fell due on 1 Oct 2025 unpaid. Islamic arrears rate = debt-based overdue 0 / debt-based
+    outstanding 1,000 = 0 % (was 5,000 / 1,000 = 500 %); conventional = 5,000 / 6,000 =
+    83.3333 %."""
+    from tests.factories import ClientFactory
+    from tests.indicators.conftest import _contract, _instalment
+
+    client = ClientFactory(institution=institution)
+    murabaha = _contract(institution, client, "murabaha", 1000, 100)
+    _instalment(murabaha, 1, D(2026, 3, 31), 1000, 100)
+    musharaka = _contract(institution, client, "musharaka", 5000, expected_roi=Decimal("20"))
+    _instalment(musharaka, 1, D(2025, 10, 1), 5000)
+    q4 = ReportingPeriodFactory(institution=institution, year=2025, quarter=4)
+    indicators_compute_now(period=q4, trigger=MANUAL)
+    islamic = _value(q4, "ARREARS_RATE", "islamic")
+    assert (islamic.value, islamic.numerator, islamic.denominator) == (
+        Decimal("0.0000"),
+        Decimal("0.0000"),
+        Decimal("1000.0000"),
+    )
+    assert _value(q4, "ARREARS_RATE", "conventional").value == Decimal("83.3333")

@@ -4,7 +4,8 @@ One SQL statement per part of the institution's contract-id range, whatever the 
 book (no Python loop per contract or instalment):
 
 * per contract: the outstanding balance (DECISIONS D5: financed cost minus principal repaid by
-  the date), days late of the oldest instalment due by the date and not fully paid by then,
+  the date), days late of the oldest instalment due by the date and not fully paid by then
+  (an instalment with nothing due, such as a grace-period row, is never late),
   principal in arrears, whether restructured, and the quarter's **flows** (disbursed in the
   window, written off in it, profit falling due in it);
 * summed per *cell* (contract type × branch × gender × area: about a thousand rows), with the
@@ -240,8 +241,12 @@ def _portfolio_sql() -> str:
 WITH due AS (
   SELECT i.contract_id,
          SUM(i.principal_due) FILTER (WHERE i.due_date < %(as_of)s) AS principal_overdue,
-         MIN(i.due_date) FILTER (WHERE i.paid_date IS NULL OR i.paid_date > %(as_of)s)
-           AS oldest_unpaid_due,
+         -- An instalment with nothing due (a grace-period row) is never late: settling
+         -- never gives it a paid date.
+         MIN(i.due_date) FILTER (
+           WHERE (i.paid_date IS NULL OR i.paid_date > %(as_of)s)
+             AND i.principal_due + i.profit_due > 0
+         ) AS oldest_unpaid_due,
          SUM(i.profit_due) FILTER (WHERE i.due_date > %(window_start)s) AS profit_due_in_window
   FROM {names["instalment"]} i
   WHERE i.contract_id BETWEEN %(first_id)s AND %(last_id)s AND i.due_date <= %(as_of)s

@@ -292,3 +292,26 @@ def test_islamic_arrears_cover_only_the_debt_based_financings(institution: Insti
     assert (total.outstanding, total.outstanding_debt_based) == (_money(6000), _money(1000))
     assert total.arrears == _money(5000)  # conventional: every type
     assert total.arrears_debt_based == _money(0)  # Islamic: the murabaha only
+
+
+@pytest.mark.django_db
+def test_an_instalment_with_nothing_due_is_never_late(institution: Institution) -> None:
+    """Audit probe: qard hassan 1,000 with a 0/0 grace-period row due 1 Oct 2025 and 1,000 due
+    1 Mar 2026; 100 repaid on 1 Nov. Settling never gives a paid date to a row with nothing due.
+    At 31 Dec the only instalment with something due falls due in March: not late, so PAR1 …
+    PAR90 hold 0 (was 900, as 91 days late from 1 Oct); outstanding 1,000 − 100 = 900."""
+    from tests.factories import RepaymentFactory
+    from tests.indicators.conftest import _contract, _instalment
+
+    client = ClientFactory(institution=institution)
+    qard = _contract(institution, client, "qard_hassan", 1000)
+    _instalment(qard, 1, D(2025, 10, 1), 0)  # the grace-period row: 0 principal, 0 profit
+    _instalment(qard, 2, D(2026, 3, 1), 1000)
+    RepaymentFactory(
+        contract=qard, value_date=D(2025, 11, 1), principal_amount=Decimal(100), profit_amount=0
+    )
+    total = _segments({"institution": institution}, AS_OF, WINDOW_START)[("total", "")]
+    assert total.outstanding == _money(900)
+    assert total.late == {n: _money(0) for n in (1, 30, 60, 90, 180)}
+    assert total.late_all == total.late
+    assert total.arrears == _money(0)

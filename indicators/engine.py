@@ -22,11 +22,14 @@ Conventions (each report states them, DECISIONS preamble):
   productivity uses the period averages (D16).
 * ``averaging_points`` = snapshots behind the stock figures: 1 for a closing-date ratio, n for an
   average of n points, 0 for flows only; for a ratio of two averages, the smaller count.
-* Not computable (D4): value ``None`` with a reason code (:class:`Reason`), never 0.
+* Not computable (D4): value ``None`` with a reason code (:class:`Reason`), never 0; also when
+  a denominator that must be positive for the ratio to mean anything (equity, assets, funding,
+  costs: ROE, ROA, D/E, cost of funds, OSS) is negative (``negative_denominator``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -64,6 +67,9 @@ class Reason(StrEnum):
     """Why a result has no value (D4)."""
 
     ZERO_DENOMINATOR = "zero_denominator"
+    #: A denominator whose sign makes the ratio meaningless: a loss over negative equity would
+    #: read as a positive return on equity, debt over negative equity as negative leverage.
+    NEGATIVE_DENOMINATOR = "negative_denominator"
     MISSING_OPENING_BALANCE = "missing_opening_balance"
     MISSING_DATA = "missing_data"
     NOT_APPLICABLE = "not_applicable"
@@ -235,6 +241,22 @@ def _divide(numerator: _Figure, denominator: _Figure, scale: Decimal = ONE) -> _
             denominator=bottom,
         )
     return _Figure(label, top * scale / bottom, points, numerator=top, denominator=bottom)
+
+
+def _divide_positive(numerator: _Figure, denominator: _Figure, scale: Decimal = ONE) -> _Figure:
+    """:func:`_divide` for a denominator that must be positive for the ratio to mean anything
+    (equity, assets, funding, costs): a negative one gives None with a reason (D4)."""
+    quotient = _divide(numerator, denominator, scale)
+    bottom = denominator.value
+    if bottom is None or bottom >= 0:
+        return quotient
+    return dataclasses.replace(
+        quotient,
+        value=None,
+        reason_code=Reason.NEGATIVE_DENOMINATOR,
+        reason=f"The {denominator.label} is negative ({quantize(bottom)}): the ratio would be "
+        "meaningless.",
+    )
 
 
 def _subtract(minuend: _Figure, subtrahend: _Figure) -> _Figure:
@@ -479,7 +501,7 @@ def _financial_management(window: _Window) -> list[_Named]:
     total_assets = closing("total assets", lambda b: b.total_assets)
     average_gfp = window.average_gfp()
 
-    cost_of_funds_conventional = _divide(
+    cost_of_funds_conventional = _divide_positive(
         window.annualised("funding expense on liabilities", flows.funding_expense_on_liabilities),
         window.average_balance(
             "deposits and external financing", lambda b: b.deposits + b.third_party_financing
@@ -487,7 +509,7 @@ def _financial_management(window: _Window) -> list[_Named]:
         HUNDRED,
     )
     # Sum of the three averages = average of the sum (same points): D14 / table 16 row 9.
-    cost_of_funds_islamic = _divide(
+    cost_of_funds_islamic = _divide_positive(
         window.annualised("financial expense", flows.financial_expense),
         window.average_balance(
             "deposits, external financing and mudaraba funds",
@@ -516,12 +538,12 @@ def _financial_management(window: _Window) -> list[_Named]:
         (
             "F8_DEBT_TO_EQUITY",
             "conventional",
-            _divide(closing("total liabilities", lambda b: b.total_liabilities), equity),
+            _divide_positive(closing("total liabilities", lambda b: b.total_liabilities), equity),
         ),
-        ("F8_DEBT_TO_EQUITY", "islamic", _divide(islamic_funding, equity)),
-        ("F8_DEPOSITS_TO_EQUITY", "islamic", _divide(deposits, equity)),
-        ("F8_EXTERNAL_TO_EQUITY", "islamic", _divide(external, equity)),
-        ("F8_MUDARABA_TO_EQUITY", "islamic", _divide(mudaraba, equity)),
+        ("F8_DEBT_TO_EQUITY", "islamic", _divide_positive(islamic_funding, equity)),
+        ("F8_DEPOSITS_TO_EQUITY", "islamic", _divide_positive(deposits, equity)),
+        ("F8_EXTERNAL_TO_EQUITY", "islamic", _divide_positive(external, equity)),
+        ("F8_MUDARABA_TO_EQUITY", "islamic", _divide_positive(mudaraba, equity)),
         ("F9_COST_OF_FUNDS", "conventional", cost_of_funds_conventional),
         ("F9_COST_OF_FUNDS", "islamic", cost_of_funds_islamic),
         (
@@ -603,7 +625,7 @@ def _profitability_sustainability(window: _Window) -> list[_Named]:
         (
             "F13_ROE",
             "both",
-            _divide(
+            _divide_positive(
                 net_income,
                 window.average_balance("total equity", lambda b: b.total_equity),
                 HUNDRED,
@@ -612,7 +634,7 @@ def _profitability_sustainability(window: _Window) -> list[_Named]:
         (
             "F14_ROA",
             "both",
-            _divide(
+            _divide_positive(
                 net_income,
                 window.average_balance("total assets", lambda b: b.total_assets),
                 HUNDRED,
@@ -621,7 +643,9 @@ def _profitability_sustainability(window: _Window) -> list[_Named]:
         (
             "F15_OSS",
             "both",
-            _divide(_flow("operating revenue", flows.operating_revenue), total_cost, HUNDRED),
+            _divide_positive(
+                _flow("operating revenue", flows.operating_revenue), total_cost, HUNDRED
+            ),
         ),
     ]
 
@@ -692,8 +716,9 @@ def alerts(
     * OSS below 100 % once break-even was reached (guide L14633–L14650);
     * ROA ≤ 0 (guide L14566);
     * operating expense ratio not lower than a year earlier, same basis (guide L13141–L13154);
-    * debt to equity above ``de_ceiling`` (about 5 for MFIs, guide L13742–L13750), or negative
-      equity, for each variant;
+    * debt to equity above ``de_ceiling`` (about 5 for MFIs, guide L13742–L13750), for each
+      variant; equity zero or negative (debt to equity then has no value), once, its value the
+      closing equity;
     * negative spread (yield below cost of funds), for each variant.
 
     Results without a value never fire.
@@ -752,6 +777,28 @@ def alerts(
             oer,
             oer_before,
             ("F4_OPERATING_EXPENSE", "both"),
+        )
+    # Equity zero or negative: debt to equity is not computed (D4), the alert says why.
+    equity_not_positive = next(
+        (
+            result
+            for result in current
+            if result.code == "F8_DEBT_TO_EQUITY"
+            and result.value is None
+            and result.denominator is not None
+            and result.denominator <= 0
+        ),
+        None,
+    )
+    if equity_not_positive is not None:
+        assert equity_not_positive.denominator is not None
+        fire(
+            "EQUITY_NOT_POSITIVE",
+            Severity.CRITICAL,
+            "Equity is zero or negative: the ratios on equity are not computed.",
+            equity_not_positive.denominator,
+            ZERO,
+            ("F8_DEBT_TO_EQUITY", equity_not_positive.variant),
         )
     variants: tuple[Variant, ...] = ("conventional", "islamic")
     for variant in variants:

@@ -63,6 +63,9 @@ ALERT_MESSAGES = {
         "Debt to equity ({value}) is above the ceiling ({threshold})."
     ),
     "NEGATIVE_EQUITY": gettext_lazy("Equity is negative (debt to equity {value})."),
+    "EQUITY_NOT_POSITIVE": gettext_lazy(
+        "Equity is zero or negative ({value}): the ratios on equity are not computed."
+    ),
     "NEGATIVE_SPREAD": gettext_lazy(
         "Portfolio yield is below the cost of funds (spread {value} points)."
     ),

@@ -221,6 +221,9 @@ class PortfolioSnapshot(models.Model):
 #: What a reason code (D4) means, as users read it next to a value that could not be computed.
 REASON_TEXTS = {
     "zero_denominator": _("Not computable: the denominator is zero."),
+    "negative_denominator": _(
+        "Not computable: the denominator is negative, so the ratio would be meaningless."
+    ),
     "missing_opening_balance": _(
         "Not computable: the opening balance (the previous quarter's figures) is missing."
     ),

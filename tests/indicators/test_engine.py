@@ -767,3 +767,97 @@ def test_inputs_refuse_unordered_or_extra_opening_points() -> None:
                 CLOSING_BALANCE,
             ),
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Denominators whose sign makes a ratio meaningless (D4)
+# --------------------------------------------------------------------------------------------
+
+# A loss-making institution with negative equity: equity −400,000 at the opening and −600,000 at
+# the closing (average −500,000); quarter flows: portfolio income 100,000 − 10,000 ijara
+# depreciation = 90,000, operating expense 123,500 → net income −33,500, annualised × 4 =
+# −134,000. ROE would read −134,000 / −500,000 = +26.8 %: a loss shown as a return.
+NEGATIVE_EQUITY = dataclasses.replace(
+    QUARTER,
+    balance_points=(
+        dataclasses.replace(OPENING_BALANCE, total_equity=D(-400_000)),
+        dataclasses.replace(CLOSING_BALANCE, total_equity=D(-600_000)),
+    ),
+    flows=flows(
+        APRIL_1,
+        JUNE_30,
+        3,
+        financing_income=100_000,
+        ijara_depreciation=10_000,
+        personnel_expense=123_500,
+    ),
+)
+
+
+def test_return_on_negative_equity_is_not_computable() -> None:
+    roe = by_key(compute(NEGATIVE_EQUITY))[("F13_ROE", "both")]
+    assert (roe.value, roe.reason_code) == (None, Reason.NEGATIVE_DENOMINATOR)
+    # numerator −33,500 × 4; denominator (−400,000 − 600,000) / 2, both kept for the reader
+    assert (roe.numerator, roe.denominator) == (D("-134000"), D("-500000"))
+    # ROA stays: the average assets (1,600,000 + 2,400,000) / 2 = 2,000,000 are positive;
+    # −134,000 / 2,000,000 = −6.7 %
+    assert by_key(compute(NEGATIVE_EQUITY))[("F14_ROA", "both")].value == D("-6.7")
+
+
+@pytest.mark.parametrize(
+    ("code", "variant"),
+    [
+        ("F8_DEBT_TO_EQUITY", "conventional"),  # 1,200,000 / −600,000 would be −2
+        ("F8_DEBT_TO_EQUITY", "islamic"),
+        ("F8_DEPOSITS_TO_EQUITY", "islamic"),
+        ("F8_EXTERNAL_TO_EQUITY", "islamic"),
+        ("F8_MUDARABA_TO_EQUITY", "islamic"),
+    ],
+)
+def test_leverage_on_negative_equity_is_not_computable(code: str, variant: str) -> None:
+    result = by_key(compute(NEGATIVE_EQUITY))[(code, variant)]
+    assert (result.value, result.reason_code) == (None, Reason.NEGATIVE_DENOMINATOR)
+    assert result.denominator == D("-600000")  # the closing equity
+
+
+def test_negative_equity_raises_its_own_alert_once() -> None:
+    found = alerts(compute(NEGATIVE_EQUITY), None, break_even_reached_before=False)
+    negative = [alert for alert in found if alert.code == "EQUITY_NOT_POSITIVE"]
+    assert len(negative) == 1
+    assert (negative[0].value, negative[0].threshold) == (D("-600000"), D(0))
+    assert "DEBT_TO_EQUITY_ABOVE_CEILING" not in {alert.code for alert in found}
+
+
+def test_negative_denominators_of_oss_roa_and_cost_of_funds() -> None:
+    """OSS over negative costs (a provision reversal of 80,000: financial 21,000 − 80,000 +
+    operating 45,000 = −14,000), ROA over negative average assets, cost of funds over negative
+    average funding: each NULL with the reason, never a number of the wrong sign."""
+    inputs = dataclasses.replace(
+        QUARTER,
+        flows=dataclasses.replace(QUARTER_FLOWS, provision_expense=D(-80_000)),
+        balance_points=(
+            dataclasses.replace(
+                OPENING_BALANCE,
+                total_assets=D(-100),
+                deposits=D(-2_000_000),
+                third_party_financing=D(0),
+                mudaraba_funds=D(0),
+            ),
+            dataclasses.replace(CLOSING_BALANCE, total_assets=D(-300)),
+        ),
+    )
+    results = by_key(compute(inputs))
+    # average funding: conventional ((−2,000,000 + 0) + (500,000 + 600,000)) / 2 = −450,000;
+    # Islamic ((−2,000,000) + (500,000 + 600,000 + 400,000)) / 2 = −250,000
+    for key, denominator in (
+        (("F15_OSS", "both"), "-14000"),
+        (("F14_ROA", "both"), "-200"),  # (−100 − 300) / 2
+        (("F9_COST_OF_FUNDS", "conventional"), "-450000"),
+        (("F9_COST_OF_FUNDS", "islamic"), "-250000"),
+    ):
+        result = results[key]
+        assert (result.value, result.reason_code, result.denominator) == (
+            None,
+            Reason.NEGATIVE_DENOMINATOR,
+            D(denominator),
+        ), key

@@ -59,3 +59,19 @@ def test_negative_leverage_reads_as_negative_equity() -> None:
         expected = str(ALERT_MESSAGES["NEGATIVE_EQUITY"]).format(value="-3")
     assert text == expected
     assert text.startswith("Equity is negative")
+
+
+def test_equity_not_positive_alert_and_negative_denominator_reason_are_rendered() -> None:
+    from indicators.models import IndicatorValue
+
+    with translation.override("en"):
+        text = alert_message(
+            code="EQUITY_NOT_POSITIVE", value=Decimal("-600000"), threshold=0, fallback="stored"
+        )
+        assert (
+            text == "Equity is zero or negative (-600,000): the ratios on equity are not computed."
+        )
+        value = IndicatorValue(reason_code="negative_denominator", reason="engine note")
+        assert value.reason_display == (
+            "Not computable: the denominator is negative, so the ratio would be meaningless."
+        )

@@ -69,6 +69,9 @@ INCOME_STATEMENT_CODES = frozenset(
         "F15_OSS",
     }
 )
+#: Ratios on the window's write-offs, summed from the snapshots of its quarters: not computable
+#: when a quarter of the window has none (D4, like the income-statement ratios).
+WRITE_OFF_CODES = frozenset({"F3_WRITE_OFF"})
 #: Portfolio ratios also produced per contract type, branch, gender and area (DECISIONS D6).
 SEGMENT_CODES = frozenset(
     {
@@ -417,12 +420,24 @@ def _scheduled_profit(window: read.Window, source: str) -> Decimal | None:
     return sum(amounts, ZERO)
 
 
-def _written_off(window: read.Window, source: str) -> Decimal:
-    """Write-offs of the window, from the snapshots of its quarters (total segment)."""
-    total = PortfolioSnapshot.objects.filter(
+def _written_off(window: read.Window, source: str) -> Decimal | None:
+    """Write-offs of the window, from the snapshots of its quarters (total segment); None unless
+    every quarter of the window has its snapshot (D4: a missing quarter is not 0, and a partial
+    sum annualised over the whole window would understate the write-off ratio)."""
+    amounts = list(
+        PortfolioSnapshot.objects.filter(
+            period__in=window.quarters, source=source, segment=Segment.TOTAL
+        ).values_list("written_off_in_period", flat=True)
+    )
+    if not window.complete or len(amounts) != window.expected_quarters:
+        return None
+    return sum(amounts, ZERO)
+
+
+def _quarters_with_snapshot(window: read.Window, source: str) -> int:
+    return PortfolioSnapshot.objects.filter(
         period__in=window.quarters, source=source, segment=Segment.TOTAL
-    ).values_list("written_off_in_period", flat=True)
-    return sum(total, ZERO)
+    ).count()
 
 
 def _not_computable(result: engine.RatioResult, reason: str) -> engine.RatioResult:
@@ -444,12 +459,12 @@ def _ratios(
     flows_by_basis: dict[str, Flows | None] = {}
     for window in windows:
         written_off = _written_off(window, source)
-        flows = read.window_flows(window=window, written_off=written_off)
+        flows = read.window_flows(window=window, written_off=written_off or ZERO)
         flows_by_basis[window.basis] = flows
         inputs = EngineInputs(
             basis=window.basis,
             flows=dataclasses.replace(
-                flows or _zero_flows(window, written_off),
+                flows or _zero_flows(window, written_off or ZERO),
                 scheduled_profit=_scheduled_profit(window, source),
             ),
             balance_points=read.balance_points(window=window),
@@ -471,6 +486,14 @@ def _ratios(
             computed = [
                 _not_computable(r, reason) if r.code in INCOME_STATEMENT_CODES else r
                 for r in computed
+            ]
+        if written_off is None:
+            reason = (
+                f"Write-offs are known for {_quarters_with_snapshot(window, source)} of the "
+                f"{window.expected_quarters} quarters of the {window.basis} window."
+            )
+            computed = [
+                _not_computable(r, reason) if r.code in WRITE_OFF_CODES else r for r in computed
             ]
         results += computed
     return results, _segment_ratios(period, windows[0], source), flows_by_basis

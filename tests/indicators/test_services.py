@@ -264,3 +264,23 @@ def test_islamic_arrears_rate_is_on_debt_based_financings_only(institution: Inst
         Decimal("1000.0000"),
     )
     assert _value(q4, "ARREARS_RATE", "conventional").value == Decimal("83.3333")
+
+
+def test_write_off_ratio_is_null_when_a_quarter_of_the_window_is_missing(
+    quarters: tuple[ReportingPeriod, ReportingPeriod],
+) -> None:
+    """TTM of 2025Q4 = 2025Q1…Q4, opening 2024Q4. With 2024Q4, 2025Q3 and 2025Q4 reported but
+    2025Q1 and Q2 missing, the average GFP has its opening and closing points, but the write-offs
+    are known for two quarters only: 2,000 (C8, Q4) × 12 / 12 over the average GFP would be
+    understated (the missing quarters counted as 0). D4: NULL with the reason. The quarter basis
+    keeps its value: 2,000 × 4 / 37,750 = 21.1921 %."""
+    from tests.indicators.conftest import _statement
+
+    q3, q4 = quarters
+    q2024 = ReportingPeriodFactory(institution=q4.institution, year=2024, quarter=4)
+    _statement(q2024, gross_financing_portfolio=40000, total_assets=50000, total_equity=25000)
+    indicators_compute_now(period=q4, trigger=MANUAL)
+    ttm = _value(q4, "F3_WRITE_OFF", basis="ttm")
+    assert (ttm.value, ttm.reason_code) == (None, "missing_data")
+    assert "Write-offs are known for 2 of the 4 quarters" in ttm.reason
+    assert _value(q4, "F3_WRITE_OFF").value == Decimal("21.1921")

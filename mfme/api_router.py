@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import URLPattern, path, re_path
+from django.urls.resolvers import RegexPattern, RoutePattern
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -12,25 +13,27 @@ from indicators.api import views as indicator_views
 from institutions.api import views as institution_views
 
 
-class ApiRouter(DefaultRouter):
-    """DRF's router whose every route also answers without its trailing slash.
+def _with_slashless_twins(urls: list[Any]) -> list[Any]:
+    """``urls`` followed by an unnamed twin of each route that ends with a slash, without it.
 
     Partner systems post to ``/api/v1/branches`` as often as to ``/api/v1/branches/``; without
     a route, Django's APPEND_SLASH answers a POST with a 500 in debug and a 301 in production,
-    which clients re-send as a GET: the write is lost. The slashless twin is unnamed, so that
-    ``reverse()`` (a job's ``Location``, the API root's links) and the schema keep the canonical
-    URL with its slash. (DRF's ``trailing_slash = "/?"`` would match both too, but every URL it
-    reverses then loses its slash.)
+    which clients re-send as a GET: the write is lost. The twins are unnamed, so ``reverse()``
+    (a job's ``Location``, the API root's links) and the schema keep the canonical URL with its
+    slash. (DRF's ``trailing_slash = "/?"`` matches both too, but every URL reversed through it
+    loses its slash.)
     """
-
-    def get_urls(self) -> list[Any]:
-        urls = super().get_urls()
-        twins = [
-            re_path(url.pattern.regex.pattern.removesuffix("/$") + "$", url.callback)
-            for url in urls
-            if isinstance(url, URLPattern) and url.pattern.regex.pattern.endswith("/$")
-        ]
-        return [*urls, *twins]
+    twins = []
+    for url in urls:
+        if not isinstance(url, URLPattern):
+            continue
+        pattern = url.pattern
+        if isinstance(pattern, RoutePattern) and str(pattern).endswith("/"):
+            twins.append(path(str(pattern).removesuffix("/"), url.callback, url.default_args))
+        elif isinstance(pattern, RegexPattern) and pattern.regex.pattern.endswith("/$"):
+            regex = pattern.regex.pattern.removesuffix("/$") + "$"
+            twins.append(re_path(regex, url.callback, url.default_args))
+    return [*urls, *twins]
 
 
 def schema_without_slashless_twins(endpoints: list[Any], **kwargs: Any) -> list[Any]:
@@ -38,7 +41,7 @@ def schema_without_slashless_twins(endpoints: list[Any], **kwargs: Any) -> list[
     return [endpoint for endpoint in endpoints if endpoint[0].endswith("/")]
 
 
-router = ApiRouter()
+router = DefaultRouter()
 router.register("institutions", institution_views.InstitutionViewSet, basename="institution")
 router.register("branches", institution_views.BranchViewSet, basename="branch")
 router.register("periods", institution_views.PeriodViewSet, basename="period")
@@ -64,9 +67,11 @@ router.register(
     basename="data-quality-finding",
 )
 
-urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    *router.urls,
-]
+urlpatterns = _with_slashless_twins(
+    [
+        path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+        path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+        path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+        *router.urls,
+    ]
+)

@@ -45,6 +45,8 @@ def test_every_kind_of_route_answers_without_its_slash(api, token, institution, 
     period.refresh_from_db()
     assert period.status == ReportingPeriod.Status.SUBMITTED
     assert client.get("/api/v1/contracts").status_code == 200
+    assert client.get("/api/v1/schema").status_code == 200
+    assert client.get("/api/v1/docs").status_code == 200
 
 
 def test_the_api_hands_out_and_documents_urls_with_their_slash() -> None:

@@ -3,10 +3,14 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from mfme.api.error_views import api_not_found
 
 urlpatterns = [
     path("api/v1/", include("mfme.api_router")),
+    # Anything else under /api/ is a JSON 404, not the site's HTML page.
+    re_path(r"^api/", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("users.urls")),
@@ -19,6 +23,9 @@ urlpatterns = [
     path("", include("institutions.urls_contracts")),
     path("", include("institutions.urls")),
 ]
+
+# Under /api/, a JSON 500; elsewhere Django's page.
+handler500 = "mfme.api.error_views.server_error"
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -358,6 +358,8 @@ def contract_create(
     if errors:
         raise ValidationError(errors)
     warnings = _valid_against_rules(contract)
+    # A financing disbursed in a quarter that can no longer change belongs to its data.
+    period_assert_date_editable(institution=institution, day=contract.disbursement_date)
     _stamp(contract, actor)
     contract.save()
     if warnings:
@@ -831,6 +833,7 @@ def contract_update(
     """
     _require_can_enter_data(actor=actor, institution=contract.institution)
     current = FinancingContract.objects.select_for_update().get(pk=contract.pk)
+    stored_disbursement = current.disbursement_date
     errors: dict[str, list[str]] = {}
     for field in data:
         if field in CONTRACT_FIXED_FIELDS:
@@ -856,6 +859,11 @@ def contract_update(
     if errors:
         raise ValidationError(errors)
     warnings = _valid_against_rules(current)
+    if set(changed) - {"status"}:
+        # Disbursed (before or after the change) in a quarter that can no longer change: only
+        # the status may still move (``partners.bulk.FROZEN_CHANGEABLE``).
+        for day in {stored_disbursement, current.disbursement_date}:
+            period_assert_date_editable(institution=current.institution, day=day)
     if changed:
         _stamp(current, actor)
         current.save(update_fields=[*changed, "updated_at"])
@@ -881,6 +889,7 @@ def contract_schedule_replace(
 
     _require_can_enter_data(actor=actor, institution=contract.institution)
     contract = FinancingContract.objects.select_for_update().get(pk=contract.pk)
+    period_assert_date_editable(institution=contract.institution, day=contract.disbursement_date)
     paid = (
         Instalment.objects.filter(contract=contract)
         .exclude(principal_paid=0, profit_paid=0)

@@ -68,6 +68,7 @@ from institutions.models import (
     repayment_date_problem,
 )
 from institutions.services import (
+    _in_cents,
     _require_can_enter_data,
     instalments_settle,
     periods_not_editable,
@@ -690,7 +691,102 @@ def _validate(
                         else violation.field,
                     )
                 )
+    errors.extend(_frozen_quarter_errors(institution, contracts, schedule, row_numbers))
     return contracts, schedule, errors
+
+
+#: What may still change on a contract disbursed in a quarter that can no longer change.
+FROZEN_CHANGEABLE = {"status", "created_at", "updated_at"}
+
+
+def _frozen_quarter_errors(
+    institution: Institution,
+    contracts: list[FinancingContract | None],
+    schedule: pd.DataFrame,
+    row_numbers: list[int],
+) -> list[ErrorItem]:
+    """A contract disbursed in a quarter that is submitted, approved or locked is part of that
+    quarter's data: a new one is refused, and a stored one (by its stored or its new
+    disbursement date) may be re-sent unchanged, or with a new status, but its terms and its
+    schedule cannot change (``period_not_editable``), as repayments dated there cannot."""
+    positions = [p for p, c in enumerate(contracts) if c is not None and c.disbursement_date]
+    if not positions or not periods_not_editable(institution=institution):
+        return []
+    new_dates = pd.Series(
+        [contracts[p].disbursement_date for p in positions], index=positions, dtype=object
+    )
+    stored_pks = [contracts[p].pk for p in positions if contracts[p].pk is not None]
+    stored: dict[int, FinancingContract] = {}
+    for chunk in _chunks(stored_pks):
+        stored.update((c.pk, c) for c in FinancingContract.objects.filter(pk__in=chunk))
+    old_dates = pd.Series(
+        [
+            stored[contracts[p].pk].disbursement_date if contracts[p].pk in stored else None
+            for p in positions
+        ],
+        index=positions,
+        dtype=object,
+    )
+    new_locked, new_messages = _locked_dates(institution, pd.to_datetime(new_dates))
+    old_locked, old_messages = _locked_dates(institution, pd.to_datetime(old_dates))
+    frozen = [p for p in positions if new_locked[p] or old_locked[p]]
+    if not frozen:
+        return []
+    # Which frozen stored contracts would change: a column, or their schedule.
+    compared = [
+        field.attname
+        for field in FinancingContract._meta.concrete_fields
+        if field.name not in FROZEN_CHANGEABLE and not field.primary_key
+    ]
+    changed: set[int] = set()
+    frozen_stored = [p for p in frozen if contracts[p].pk in stored]
+    for position in frozen_stored:
+        contract, before = contracts[position], stored[contracts[position].pk]
+        if any(getattr(contract, name) != getattr(before, name) for name in compared):
+            changed.add(position)
+    sent = schedule[schedule["position"].isin(frozen_stored)]
+    if len(sent):
+        pk_of = {p: contracts[p].pk for p in frozen_stored}
+        sent = pd.DataFrame(
+            {
+                "contract_id": sent["position"].map(pk_of).to_numpy(),
+                "number": sent["number"].to_numpy(),
+                "due_date": pd.to_datetime(sent["due_date"]).dt.date.to_numpy(),
+                "principal_due": sent["principal_due"].to_numpy(),
+                "profit_due": sent["profit_due"].to_numpy(),
+            }
+        )
+        kept = pd.DataFrame.from_records(
+            [
+                row
+                for chunk in _chunks(sorted(set(sent["contract_id"].tolist())))
+                for row in Instalment.objects.filter(contract_id__in=chunk).values_list(
+                    "contract_id",
+                    "number",
+                    "due_date",
+                    _in_cents("principal_due"),
+                    _in_cents("profit_due"),
+                )
+            ],
+            columns=["contract_id", "number", "due_date", "principal_due", "profit_due"],
+        )
+        both = sent.merge(kept, how="outer", indicator=True)
+        moved = set(both.loc[both["_merge"] != "both", "contract_id"].tolist())
+        changed |= {p for p in frozen_stored if contracts[p].pk in moved}
+    errors = []
+    for position in frozen:
+        if contracts[position].pk in stored and position not in changed:
+            continue  # re-sent unchanged (or with a new status only)
+        message = old_messages.get(position) or new_messages[position]
+        errors.append(
+            _error(
+                "period_not_editable",
+                message,
+                row=int(row_numbers[position]),
+                field="disbursement_date",
+            )
+        )
+    return errors
 
 
 def _cross_column_checks(

@@ -437,3 +437,50 @@ def test_resending_keeps_the_columns_not_sent(api, token, references) -> None:
     response = _post(client, [{"external_id": "K1", "supplier_name": ""}])
     assert response.status_code == 200, response.json()
     assert FinancingContract.objects.get().supplier_name == ""  # sent empty: cleared
+
+
+def test_contracts_of_a_closed_quarter_cannot_change(
+    api, token, institution, references, staff
+) -> None:
+    """A financing disbursed in a submitted, approved or locked quarter is part of its data:
+    it cannot be added, and its terms and schedule cannot change; re-sending it unchanged, or
+    with a new status, is fine (a partner re-sends its whole book)."""
+    from institutions.models import ReportingPeriod
+    from institutions.services import PeriodNotEditable, contract_update
+    from tests.factories import ReportingPeriodFactory
+
+    client = api(token)
+    assert _post(client, [contract_row("K1")]).status_code == 200  # disbursed 2024-01-10
+    ReportingPeriodFactory(
+        institution=institution, year=2024, quarter=1, status=ReportingPeriod.Status.SUBMITTED
+    )
+    assert _post(client, [contract_row("K1")]).status_code == 200  # unchanged
+    assert _post(client, [contract_row("K1", status="repaid")]).status_code == 200
+    changed_schedule = contract_row("K1")
+    changed_schedule["instalments"][1]["due_date"] = "2024-12-11"
+    moved_out = contract_row("K1", contract_date="2024-04-01", disbursement_date="2024-04-01")
+    rows = [
+        contract_row("K1", purpose="tractor"),
+        changed_schedule,
+        moved_out,
+        contract_row("K2"),  # new, disbursed in the submitted quarter
+    ]
+    for row in rows:
+        response = _post(client, [row])
+        assert response.status_code == 409, (row, response.json())  # the only error: 409
+        [error] = response.json()["errors"]
+        assert (error["field"], error["code"]) == ("disbursement_date", "period_not_editable")
+        assert "2024 Q1" in error["message"]
+    in_an_open_quarter = contract_row(
+        "K3", contract_date="2024-04-02", disbursement_date="2024-04-02"
+    )
+    assert _post(client, [in_an_open_quarter]).status_code == 200
+    stored = FinancingContract.objects.get(external_id="K1")
+    assert (stored.status, stored.purpose) == ("repaid", "")
+    response = client.post("/api/v1/contracts/", contract_row("K4"), format="json")
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "period_not_editable"
+    # The web form's path: the status may move, the terms may not.
+    contract_update(actor=staff, contract=stored, data={"status": "active"})
+    with pytest.raises(PeriodNotEditable):
+        contract_update(actor=staff, contract=stored, data={"purpose": "tractor"})

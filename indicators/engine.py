@@ -419,18 +419,39 @@ def _portfolio_quality(window: _Window) -> list[_Named]:
 def _unrealised_income(window: _Window) -> list[_Named]:
     """F1b for equity-based financing (D8, guide L12828–L12861).
 
-    The percentage is the capital-weighted mean ROI gap supplied by the selector (see
-    :func:`equity_unrealised_income`); its numerator is the unrealised amount and its
-    denominator the capital outstanding, so value = 100 × numerator / denominator.
+    The percentage is the capital-weighted mean ROI gap = the unrealised amount / the capital it
+    is over × 100: the capital with an appraised expected ROI (capital without one has no gap;
+    the computation records it as a data-quality finding). Numerator and denominator are those
+    two, so value = 100 × numerator / denominator always holds.
+
+    The quarter only: D8's actual ROI is the one realised in the period, and the portfolio
+    snapshots hold the quarter's realised profit per contract, not the year's or the twelve
+    months'; YTD and TTM are not applicable (with the reason), never the quarter's figure.
     """
     capital = window.closing_portfolio(
         "equity capital outstanding", lambda p: p.equity_capital_outstanding
     )
-    gap = window.closing_portfolio("weighted ROI gap", lambda p: p.equity_roi_gap_weighted)
+    appraised = window.closing_portfolio(
+        "equity capital with an appraised expected return",
+        lambda p: (
+            p.equity_capital_outstanding
+            if p.equity_capital_appraised is None
+            else p.equity_capital_appraised
+        ),
+    )
     amount = window.closing_portfolio(
         "unrealised income", lambda p: p.equity_unrealised_income_amount
     )
-    if capital.value == 0:
+    if window.inputs.basis != "quarter":
+        not_applicable = _missing(
+            "unrealised income",
+            Reason.NOT_APPLICABLE,
+            "F1b compares the expected ROI with the ROI realised in the quarter (D8); it is "
+            "not computed over the year to date or twelve months.",
+            points=1,
+        )
+        percentage = amount_figure = not_applicable
+    elif capital.value == 0:
         not_applicable = _missing(
             "unrealised income",
             Reason.NOT_APPLICABLE,
@@ -438,18 +459,19 @@ def _unrealised_income(window: _Window) -> list[_Named]:
             points=1,
         )
         percentage = amount_figure = not_applicable
+    elif appraised.value == 0:
+        percentage = amount_figure = _missing(
+            "unrealised income",
+            Reason.MISSING_DATA,
+            "No equity-based capital outstanding has an appraised expected return (D8).",
+            points=1,
+        )
     else:
-        missing = _first_missing(capital, gap, amount)
+        missing = _first_missing(capital, appraised, amount)
         if missing is not None:
             percentage = amount_figure = missing
         else:
-            percentage = _Figure(
-                "weighted ROI gap",
-                gap.value,
-                points=1,
-                numerator=amount.value,
-                denominator=capital.value,
-            )
+            percentage = _divide(amount, appraised, HUNDRED)
             amount_figure = amount
     return [
         ("F1B_UNREALISED_INCOME", "islamic", percentage),

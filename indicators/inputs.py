@@ -68,7 +68,8 @@ class PortfolioPoint:
       Islamic arrears rate's numerator (same contracts as its denominator); None when unknown.
     * ``equity_*``: musharaka, mudaraba and diminishing musharaka (D8), see
       :func:`indicators.engine.equity_unrealised_income`; ``equity_roi_gap_weighted`` is the
-      capital-weighted mean of expected − actual ROI in percentage points, None when unknown.
+      capital-weighted mean of expected − actual ROI in percentage points, None when unknown;
+      both over ``equity_capital_appraised`` (capital without an appraisal has no gap).
     """
 
     date: datetime.date
@@ -85,6 +86,9 @@ class PortfolioPoint:
     equity_unrealised_income_amount: Decimal | None
     equity_roi_gap_weighted: Decimal | None
     arrears_amount_debt_based: Decimal | None = None
+    #: The equity capital whose appraisal gives an expected ROI: F1b's denominator (D8), the
+    #: capital the unrealised amount and the weighted gap are over. None: all of it.
+    equity_capital_appraised: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,10 @@ FINDING_MESSAGES = {
         "{collected} of late-payment amounts were collected in the quarter but only {memo} is "
         "reported as set aside for charity: {difference} may have been booked as income."
     ),
+    "equity_capital_not_appraised": gettext_lazy(
+        "{excluded} of the {capital} equity-based capital outstanding ({percent} %) has no "
+        "appraised expected return and is left out of the unrealised portfolio income (F1b)."
+    ),
     "balance_sheet_does_not_balance": gettext_lazy(
         "Total assets ({assets}) differ from liabilities, mudaraba funds and equity ({other_side})."
     ),

@@ -239,5 +239,26 @@ def balance_sheet_balances(
     ]
 
 
+def equity_capital_not_appraised(*, capital: Decimal, appraised: Decimal) -> list[Finding]:
+    """Equity-based capital without an appraised expected return has no ROI gap and is left out
+    of the unrealised income (F1b, D8): say how much, rather than dropping it silently."""
+    excluded = capital - appraised
+    if capital <= ZERO or excluded <= ZERO:
+        return []
+    percent = (excluded / capital * HUNDRED).quantize(Decimal("0.01"))
+    return [
+        Finding(
+            code="equity_capital_not_appraised",
+            severity="warning",
+            message=(
+                f"{excluded} of the {capital} equity-based capital outstanding ({percent} %) has "
+                "no appraised expected return and is left out of the unrealised portfolio income "
+                "(F1b)."
+            ),
+            params={"excluded": str(excluded), "capital": str(capital), "percent": str(percent)},
+        )
+    ]
+
+
 def collect(*groups: Iterable[Finding]) -> list[Finding]:
     return [finding for group in groups for finding in group]

@@ -224,6 +224,7 @@ def portfolio_point_from_snapshot(snapshot: PortfolioSnapshot) -> PortfolioPoint
         equity_capital_outstanding=snapshot.equity_capital,
         equity_unrealised_income_amount=unrealised,
         equity_roi_gap_weighted=gap,
+        equity_capital_appraised=appraised,
     )
 
 

@@ -606,6 +606,10 @@ def _findings(
             if previous_statement
             else None,
         )
+    if total is not None and source == Source.LOAN_LEVEL:
+        found += quality.equity_capital_not_appraised(
+            capital=total.equity_capital, appraised=total.equity_capital_appraised
+        )
     if source == Source.LOAN_LEVEL:
         summary = read.summary_totals(period=period)
         if summary:

@@ -490,7 +490,10 @@ def test_unrealised_income_is_not_applicable_without_equity_based_financing() ->
 
 
 def test_unrealised_income_without_roi_data_is_missing_data() -> None:
-    closing = dataclasses.replace(CLOSING_PORTFOLIO, equity_roi_gap_weighted=None)
+    # What the selector gives a source without appraisals (the quarterly return's summary).
+    closing = dataclasses.replace(
+        CLOSING_PORTFOLIO, equity_roi_gap_weighted=None, equity_unrealised_income_amount=None
+    )
     inputs = dataclasses.replace(QUARTER, portfolio_points=(OPENING_PORTFOLIO, closing))
 
     results = by_key(compute(inputs))
@@ -861,3 +864,36 @@ def test_negative_denominators_of_oss_roa_and_cost_of_funds() -> None:
             Reason.NEGATIVE_DENOMINATOR,
             D(denominator),
         ), key
+
+
+def test_unrealised_income_is_over_the_appraised_capital() -> None:
+    """F1b over the capital its gap is known for: 300,000 equity capital of which 200,000 has an
+    appraised expected ROI; unrealised amount 24,000 (on the appraised capital). Weighted gap
+    = 24,000 / 200,000 × 100 = 12 points, stored with numerator 24,000 and denominator 200,000
+    (value = numerator / denominator × 100); not 24,000 / 300,000."""
+    closing = dataclasses.replace(CLOSING_PORTFOLIO, equity_capital_appraised=D(200_000))
+    inputs = dataclasses.replace(QUARTER, portfolio_points=(OPENING_PORTFOLIO, closing))
+    result = by_key(compute(inputs))[("F1B_UNREALISED_INCOME", "islamic")]
+    assert (result.value, result.numerator, result.denominator) == (
+        D(12),
+        D(24_000),
+        D(200_000),
+    )
+    # No appraised capital at all: missing data, never a gap over capital without an appraisal.
+    closing = dataclasses.replace(CLOSING_PORTFOLIO, equity_capital_appraised=D(0))
+    inputs = dataclasses.replace(QUARTER, portfolio_points=(OPENING_PORTFOLIO, closing))
+    result = by_key(compute(inputs))[("F1B_UNREALISED_INCOME", "islamic")]
+    assert (result.value, result.reason_code) == (None, Reason.MISSING_DATA)
+
+
+@pytest.mark.parametrize("basis", ["ytd", "ttm"])
+def test_unrealised_income_is_a_quarter_figure(basis: str) -> None:
+    """D8 compares the expected ROI with the ROI realised in the period; the snapshots hold the
+    quarter's realised profit only, so YTD/TTM are not applicable (not the quarter's value)."""
+    start, months = (datetime.date(2024, 1, 1), 6) if basis == "ytd" else (APRIL_1, 12)
+    flows = dataclasses.replace(QUARTER_FLOWS, start=start, months=months)
+    inputs = dataclasses.replace(QUARTER, basis=basis, flows=flows)
+    results = by_key(compute(inputs))
+    for code in ("F1B_UNREALISED_INCOME", "F1B_UNREALISED_INCOME_AMOUNT"):
+        assert results[(code, "islamic")].value is None
+        assert results[(code, "islamic")].reason_code == Reason.NOT_APPLICABLE

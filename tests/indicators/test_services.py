@@ -284,3 +284,41 @@ def test_write_off_ratio_is_null_when_a_quarter_of_the_window_is_missing(
     assert (ttm.value, ttm.reason_code) == (None, "missing_data")
     assert "Write-offs are known for 2 of the 4 quarters" in ttm.reason
     assert _value(q4, "F3_WRITE_OFF").value == Decimal("21.1921")
+
+
+def test_unrealised_income_row_is_consistent_and_unappraised_capital_is_recorded(
+    quarters: tuple[ReportingPeriod, ReportingPeriod],
+) -> None:
+    """The book's equity capital: C6 musharaka 10,000 (expected ROI 30 %), C9 diminishing
+    musharaka 4,000 and C11 mudaraba 3,000 without an appraisal: 17,000. Expected income on the
+    appraised capital 10,000 × 30 % = 3,000; realised 550 × 4 = 2,200; unrealised 800.
+    F1b = 800 / 10,000 × 100 = 8 points, stored with numerator 800 and denominator 10,000 (was
+    denominator 17,000, and 800 / 17,000 = 4.7 % contradicted the value 8). The 7,000 left out
+    (7,000 / 17,000 = 41.18 %) is a data-quality finding. YTD/TTM: not applicable (D8)."""
+    from indicators.messages import finding_message
+
+    _q3, q4 = quarters
+    indicators_compute_now(period=q4, trigger=MANUAL)
+    f1b = _value(q4, "F1B_UNREALISED_INCOME", "islamic")
+    assert (f1b.value, f1b.numerator, f1b.denominator) == (
+        Decimal("8.0000"),
+        Decimal("800.0000"),
+        Decimal("10000.0000"),
+    )
+    assert f1b.value == f1b.numerator / f1b.denominator * 100
+    finding = DataQualityFinding.objects.get(period=q4, code="equity_capital_not_appraised")
+    assert (finding.params["excluded"], finding.params["capital"], finding.params["percent"]) == (
+        "7000.00",
+        "17000.00",
+        "41.18",
+    )
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert finding_message(code=finding.code, params=finding.params, fallback="") == (
+            "7,000 of the 17,000 equity-based capital outstanding (41.18 %) has no appraised "
+            "expected return and is left out of the unrealised portfolio income (F1b)."
+        )
+    for basis in ("ytd", "ttm"):
+        value = _value(q4, "F1B_UNREALISED_INCOME", "islamic", basis=basis)
+        assert (value.value, value.reason_code) == (None, "not_applicable")

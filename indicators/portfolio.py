@@ -20,7 +20,7 @@ part's contract-id range bounds their index scans, and the join with the institu
 contracts that follows keeps only its own (bench/README.md has the figures).
 
 Definitions (DECISIONS D7): PAR(n) counts the *whole* outstanding of a financing with any
-instalment more than n days late (PAR1: at least one day late); the arrears amount counts only
+instalment more than n days late (PAR1 too: more than one day late); the arrears amount counts only
 what is overdue and is reported separately. Lateness of a salam runs from its delivery date (its
 single instalment is due on the delivery date). Written-off financings leave the book on their
 write-off date (D10). Money is exact: repayments are summed by value date, so a past date is
@@ -52,8 +52,9 @@ from institutions.models import (
     WriteOff,
 )
 
-#: Lateness thresholds: PAR(n) counts financings more than ``LATE_THRESHOLDS[n]`` days late.
-LATE_THRESHOLDS: dict[int, int] = {1: 0, 30: 30, 60: 60, 90: 90, 180: 180}
+#: Lateness thresholds: PAR(n) counts financings more than ``LATE_THRESHOLDS[n]`` days late
+#: (D7: "more than n days late", n = 1, 30, 60, 90, 180; so PAR1 starts at 2 days late).
+LATE_THRESHOLDS: dict[int, int] = {1: 1, 30: 30, 60: 60, 90: 90, 180: 180}
 
 #: Segments and the cell column that defines them (``None``: the whole portfolio).
 SEGMENTS: dict[str, str | None] = {

@@ -315,3 +315,61 @@ def test_an_instalment_with_nothing_due_is_never_late(institution: Institution) 
     assert total.late == {n: _money(0) for n in (1, 30, 60, 90, 180)}
     assert total.late_all == total.late
     assert total.arrears == _money(0)
+
+
+@pytest.mark.django_db
+def test_lateness_and_window_boundaries(institution: Institution) -> None:
+    """Boundaries at 31 Dec 2025, window (30 Sep, 31 Dec]; D7: PAR(n) = more than n days late.
+
+      A  1,000 due 30 Dec unpaid → 1 day late: in no PAR (PAR1 is more than 1 day)
+      B  2,000 due 29 Dec unpaid → 2 days: PAR1
+      C  4,000 due  1 Dec unpaid → 30 days: PAR1, not PAR30
+      D  8,000 due 30 Nov unpaid → 31 days: PAR30
+      E 16,000 due  2 Oct unpaid → 90 days (29 + 30 + 31): PAR60, not PAR90
+      F 32,000 due  1 Oct unpaid → 91 days: PAR90
+      G 64,000 due 30 Nov, paid on 5 Jan 2026 (after the date) → 31 days late at the date,
+        and its 64,000 still outstanding then
+      H    500 disbursed on 30 Sep (the window start) → in the book, not disbursed in the window
+      I    700 written off on 30 Sep (the window start) → out of the book, not a write-off of it
+      J    300 disbursed on 1 Oct → disbursed in the window
+      K    900 written off on 1 Oct → written off in the window
+
+    PAR1 = B + C + D + E + F + G = 2,000 + 4,000 + 8,000 + 16,000 + 32,000 + 64,000 = 126,000
+    PAR30 = D + E + F + G = 120,000; PAR60 = E + F = 48,000; PAR90 = F = 32,000; PAR180 = 0
+    outstanding = A…G 127,000 + H 500 + J 300 = 127,800"""
+    from tests.factories import WriteOffFactory
+    from tests.indicators.conftest import _contract, _instalment
+
+    client = ClientFactory(institution=institution)
+    for amount, due, paid_on in (
+        (1000, D(2025, 12, 30), None),
+        (2000, D(2025, 12, 29), None),
+        (4000, D(2025, 12, 1), None),
+        (8000, D(2025, 11, 30), None),
+        (16000, D(2025, 10, 2), None),
+        (32000, D(2025, 10, 1), None),
+        (64000, D(2025, 11, 30), D(2026, 1, 5)),
+    ):
+        contract = _contract(institution, client, "murabaha", amount)
+        _instalment(contract, 1, due, amount, paid_on=paid_on)
+    h = _contract(institution, client, "murabaha", 500, disbursed=WINDOW_START)
+    _instalment(h, 1, D(2026, 6, 30), 500)
+    j = _contract(institution, client, "murabaha", 300, disbursed=D(2025, 10, 1))
+    _instalment(j, 1, D(2026, 6, 30), 300)
+    for amount, written_off_on in ((700, WINDOW_START), (900, D(2025, 10, 1))):
+        gone = _contract(institution, client, "murabaha", amount)
+        _instalment(gone, 1, D(2026, 6, 30), amount)
+        WriteOffFactory(contract=gone, date=written_off_on, principal_amount=Decimal(amount))
+
+    total = _segments({"institution": institution}, AS_OF, WINDOW_START)[("total", "")]
+    assert total.late == {
+        1: _money(126000),
+        30: _money(120000),
+        60: _money(48000),
+        90: _money(32000),
+        180: _money(0),
+    }
+    assert total.late_all == total.late
+    assert total.outstanding == _money(127800)
+    assert (total.disbursed_in_period, total.number_disbursed_in_period) == (_money(300), 1)
+    assert total.written_off_in_period == _money(900)

@@ -21,8 +21,10 @@ contracts that follows keeps only its own (bench/README.md has the figures).
 
 Definitions (DECISIONS D7): PAR(n) counts the *whole* outstanding of a financing with any
 instalment more than n days late (PAR1 too: more than one day late); the arrears amount counts only
-what is overdue and is reported separately. Lateness of a salam runs from its delivery date (its
-single instalment is due on the delivery date). Written-off financings leave the book on their
+what is overdue and is reported separately. Lateness of a salam runs from its contractual
+delivery date whatever its schedule says (D7): once that date has passed, the financing is late
+and its whole undelivered balance is in arrears; a salam without a delivery date falls back on
+its schedule. Written-off financings leave the book on their
 write-off date (D10). Money is exact: repayments are summed by value date, so a past date is
 computed as it was then.
 
@@ -45,6 +47,7 @@ from institutions.models import (
     DEBT_BASED_TYPES,
     EQUITY_TYPES,
     Client,
+    ContractType,
     FinancingContract,
     Instalment,
     Repayment,
@@ -110,6 +113,7 @@ def _dialect() -> dict[str, str]:
     if connection.vendor == "postgresql":
         return {
             "days_late": "(CAST(%(as_of)s AS date) - i.oldest_unpaid_due)",
+            "days_since_delivery": "(CAST(%(as_of)s AS date) - c.delivery_date)",
             "greatest": "GREATEST",
             # A fence: each contract's expressions are computed once, not once per measure
             # that uses them (which inlining the CTE into the sums would do).
@@ -118,6 +122,7 @@ def _dialect() -> dict[str, str]:
     # SQLite keeps dates as ISO text; julianday difference gives whole days.
     return {
         "days_late": "CAST(julianday(%(as_of)s) - julianday(i.oldest_unpaid_due) AS INTEGER)",
+        "days_since_delivery": "CAST(julianday(%(as_of)s) - julianday(c.delivery_date) AS INTEGER)",
         "greatest": "MAX",
         "fence": "",
     }
@@ -215,6 +220,9 @@ def _portfolio_sql() -> str:
     names = {**_tables(), **_dialect()}
     debt = _sql_in(DEBT_BASED_TYPES)
     equity = _sql_in(EQUITY_TYPES)
+    salam_delivery = (
+        f"c.contract_type = '{ContractType.SALAM.value}' AND c.delivery_date IS NOT NULL"
+    )
     sums = ",\n  ".join(
         f"SUM({value}) FILTER (WHERE {condition}) AS {name}"
         if condition
@@ -269,9 +277,17 @@ WITH due AS (
                 - COALESCE(p.profit, 0)
            ELSE c.financed_amount - COALESCE(p.principal, 0) END AS gross_receivable,
          CASE WHEN c.contract_type IN ({equity}) THEN 1 ELSE 0 END AS is_equity,
-         CASE WHEN i.oldest_unpaid_due IS NULL THEN 0 ELSE {names["days_late"]} END AS days_late,
-         {names["greatest"]}(COALESCE(i.principal_overdue, 0) - COALESCE(p.principal, 0), 0)
-           AS arrears,
+         -- A salam is late from its contractual delivery date (D7), whatever its schedule says;
+         -- the measures count only financings in the book, i.e. not fully delivered.
+         CASE WHEN {salam_delivery}
+           THEN CASE WHEN c.delivery_date < %(as_of)s THEN {names["days_since_delivery"]} ELSE 0 END
+           WHEN i.oldest_unpaid_due IS NULL THEN 0 ELSE {names["days_late"]} END AS days_late,
+         -- Its whole undelivered balance is overdue once the delivery date has passed.
+         CASE WHEN {salam_delivery}
+           THEN CASE WHEN c.delivery_date < %(as_of)s
+             THEN c.financed_amount - COALESCE(p.principal, 0) ELSE 0 END
+           ELSE {names["greatest"]}(COALESCE(i.principal_overdue, 0) - COALESCE(p.principal, 0), 0)
+           END AS arrears,
          CASE WHEN EXISTS (
            SELECT 1 FROM {names["restructuring"]} s
            WHERE s.contract_id = c.id AND s.date <= %(as_of)s

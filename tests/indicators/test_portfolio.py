@@ -373,3 +373,39 @@ def test_lateness_and_window_boundaries(institution: Institution) -> None:
     assert total.outstanding == _money(127800)
     assert (total.disbursed_in_period, total.number_disbursed_in_period) == (_money(300), 1)
     assert total.written_off_in_period == _money(900)
+
+
+@pytest.mark.django_db
+def test_salam_is_late_from_its_delivery_date_whatever_its_schedule(
+    institution: Institution,
+) -> None:
+    """D7: salam lateness counts from the contractual delivery date. At 31 Dec 2025:
+
+      S1 2,000, no schedule, delivery 30 Nov, undelivered → 31 days late
+      S2 3,000, instalment dated 31 Mar 2026, delivery 31 Oct → 61 days late
+      S3 4,000, instalment dated 30 Nov (unpaid), delivery 28 Feb 2026 → not late yet
+      S4 1,500, delivery 31 Dec (the date itself) → 0 days, not late
+
+    PAR1 = PAR30 = S1 + S2 = 5,000; PAR60 = S2 = 3,000; PAR90 = 0. Arrears: the undelivered
+    balance past its delivery date, S1 2,000 + S2 3,000 = 5,000 (S3's schedule row is not
+    overdue: delivery is what is due). Outstanding 2,000 + 3,000 + 4,000 + 1,500 = 10,500."""
+    from tests.indicators.conftest import _contract, _instalment
+
+    client = ClientFactory(institution=institution)
+    _contract(institution, client, "salam", 2000, delivery_date=D(2025, 11, 30))
+    s2 = _contract(institution, client, "salam", 3000, delivery_date=D(2025, 10, 31))
+    _instalment(s2, 1, D(2026, 3, 31), 3000)
+    s3 = _contract(institution, client, "salam", 4000, delivery_date=D(2026, 2, 28))
+    _instalment(s3, 1, D(2025, 11, 30), 4000)
+    _contract(institution, client, "salam", 1500, delivery_date=AS_OF)
+
+    total = _segments({"institution": institution}, AS_OF, WINDOW_START)[("total", "")]
+    assert total.outstanding == _money(10500)
+    assert total.late == {
+        1: _money(5000),
+        30: _money(5000),
+        60: _money(3000),
+        90: _money(0),
+        180: _money(0),
+    }
+    assert total.arrears == _money(5000)

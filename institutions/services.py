@@ -917,6 +917,20 @@ def contract_schedule_replace(
                         _("Instalment {number}: {message}").format(number=index, message=message)
                     )
         built.append(instalment)
+    early = [
+        index
+        for index, instalment in enumerate(built, start=1)
+        if instalment.due_date and instalment.due_date < contract.disbursement_date
+    ]
+    for index in early:
+        errors.setdefault("instalments", []).append(
+            _("Instalment {number}: {message}").format(
+                number=index,
+                message=_("An instalment cannot fall due before the disbursement ({date}).").format(
+                    date=contract.disbursement_date.isoformat()
+                ),
+            )
+        )
     numbers = [instalment.number for instalment in built]
     if len(numbers) != len(set(numbers)):
         errors.setdefault("instalments", []).append(

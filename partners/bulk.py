@@ -53,6 +53,7 @@ from django.utils.translation import gettext as _
 
 from institutions.contract_rules import violations_of_many, warnings_hand_over
 from institutions.models import (
+    DEBT_BASED_TYPES,
     EQUITY_TYPES,
     MONEY_TOLERANCE,
     NON_NEGATIVE_CONTRACT_AMOUNTS,
@@ -626,6 +627,8 @@ def _validate(
     schedule, schedule_errors = _validate_instalments(rows)
     errors.extend(columns.errors)
     errors.extend(schedule_errors)
+    if not schedule_errors:
+        errors.extend(_schedule_against_terms(schedule, values=values, types=types))
 
     # Unsaved contracts; then every registered contract rule (the Shariah blocking rules), once
     # over all of them. A row whose contract number is already stored carries the stored
@@ -693,6 +696,54 @@ def _validate(
                 )
     errors.extend(_frozen_quarter_errors(institution, contracts, schedule, row_numbers))
     return contracts, schedule, errors
+
+
+def _schedule_against_terms(
+    schedule: pd.DataFrame, *, values: dict[str, list[Any]], types: pd.Series
+) -> list[ErrorItem]:
+    """A schedule must fit its contract, as ``contract_schedule_replace`` requires on the
+    other paths: nothing falls due before the disbursement, and for debt-based contracts the
+    principal adds up to the financed amount (the cost recovered, DECISIONS D5)."""
+    if schedule.empty:
+        return []
+    errors: list[ErrorItem] = []
+    positions = schedule["position"].to_numpy()
+    disbursed = pd.to_datetime(pd.Series(values["disbursement_date"], dtype=object))
+    early = (schedule["due_date"].to_numpy() < disbursed.to_numpy()[positions]) & ~pd.isna(
+        disbursed.to_numpy()[positions]
+    )
+    slots = schedule.groupby("position").cumcount().to_numpy()
+    for index in np.flatnonzero(early).tolist():
+        errors.append(
+            _error(
+                "before_disbursement",
+                _("An instalment cannot fall due before the disbursement ({date}).").format(
+                    date=values["disbursement_date"][positions[index]].isoformat()
+                ),
+                row=int(schedule["row"].iat[index]),
+                field=f"instalments[{slots[index]}].due_date",
+            )
+        )
+    principal = schedule.groupby("position")["principal_due"].sum()
+    debt_based = types.isin([t.value for t in DEBT_BASED_TYPES]).to_numpy()
+    rows = schedule.groupby("position")["row"].first()
+    for position, total in principal.items():
+        financed = values["financed_amount"][position]
+        if not debt_based[position] or financed is None:
+            continue
+        if abs(int(total) - int(financed * 100)) > 1:
+            errors.append(
+                _error(
+                    "schedule_total",
+                    _(
+                        "The instalments' principal adds up to {total}, not to the financed "
+                        "amount {financed}."
+                    ).format(total=Decimal(int(total)).scaleb(-2), financed=financed),
+                    row=int(rows[position]),
+                    field="instalments",
+                )
+            )
+    return errors
 
 
 #: What may still change on a contract disbursed in a quarter that can no longer change.

@@ -59,7 +59,7 @@ def test_resending_updates_never_duplicates(api, token, references) -> None:
     contract = FinancingContract.objects.get()
     _repay(client, "K1", "100.00", instalment=2)  # a payment the partner tied to instalment 2
     changed = contract_row("K1", purpose="tractor")
-    changed["instalments"] = changed["instalments"][:1]
+    changed["instalments"] = [dict(changed["instalments"][0], principal_due="10000.00")]
     response = _post(client, [changed])
     assert response.status_code == 200, response.json()
     assert response.json()["updated"] == 1
@@ -131,6 +131,7 @@ def test_bulk_runs_the_registered_contract_rules(api, token, references, monkeyp
 
     monkeypatch.setattr(contract_rules, "_rules", [*contract_rules._rules, no_big_tickets])
     row = contract_row("K9", financed_amount="60000.00", sale_price="61000.00")
+    row["instalments"][1]["principal_due"] = "55000.00"
     response = _post(api(token), [contract_row("K1"), row])
     assert response.status_code == 400
     assert {"row": 2, "field": "financed_amount", "code": "too_big"}.items() <= response.json()[
@@ -407,8 +408,8 @@ def test_a_resent_schedule_is_settled_again_from_the_repayments(api, token, refe
         Instalment.objects.values_list("number", "principal_paid", "profit_paid", "paid_date")
     ) == [(1, 5000, 500, None), (2, 0, 0, None)]
 
-    smaller = contract_row("K1")
-    smaller["instalments"] = [dict(smaller["instalments"][0], principal_due="4000.00")]
+    smaller = contract_row("K1")  # less profit due than the 500 already repaid
+    smaller["instalments"][0]["profit_due"] = smaller["instalments"][1]["profit_due"] = "100.00"
     response = _post(client, [smaller])
     assert response.status_code == 400
     assert [(e["row"], e["field"], e["code"]) for e in response.json()["errors"]] == [
@@ -484,3 +485,21 @@ def test_contracts_of_a_closed_quarter_cannot_change(
     contract_update(actor=staff, contract=stored, data={"status": "active"})
     with pytest.raises(PeriodNotEditable):
         contract_update(actor=staff, contract=stored, data={"purpose": "tractor"})
+
+
+def test_a_schedule_must_fit_its_contract(api, token, references) -> None:
+    """As on the other paths: nothing due before the disbursement (2024-01-10), and a
+    debt-based contract's principal adds up to the financed amount (10,000)."""
+    early = contract_row("K1")
+    early["instalments"][0]["due_date"] = "2024-01-09"
+    short = contract_row("K2")
+    short["instalments"][1]["principal_due"] = "4999.98"
+    within_a_cent = contract_row("K3")
+    within_a_cent["instalments"][1]["principal_due"] = "4999.99"
+    response = _post(api(token), [early, short, within_a_cent])
+    assert response.status_code == 400
+    assert [(e["row"], e["field"], e["code"]) for e in response.json()["errors"]] == [
+        (1, "instalments[0].due_date", "before_disbursement"),
+        (2, "instalments", "schedule_total"),
+    ]
+    assert "9999.98" in response.json()["errors"][1]["message"]

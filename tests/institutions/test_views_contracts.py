@@ -164,6 +164,18 @@ def test_schedule_that_does_not_recover_the_cost_saves_nothing(
     assert "5000" in response.content.decode()
 
 
+def test_a_schedule_starting_before_the_disbursement_saves_nothing(
+    client_for, staff, institution, setup
+):
+    """The first due date typed before the disbursement (2026-03-10) made the new contract
+    late from the day it was entered."""
+    data = murabaha_post(setup, **{"schedule-first_due_date": "2025-01-10"})
+    response = client_for(staff).post(reverse("contract_create", args=[institution.code]), data)
+    assert response.status_code == 200
+    assert not FinancingContract.objects.filter(external_id="MUR-001").exists()
+    assert "before the disbursement (2026-03-10)" in response.content.decode()
+
+
 @pytest.mark.parametrize("role", ["analyst", "auditor", "administrator"])
 def test_other_roles_cannot_enter_contracts(client_for, request, institution, setup, role):
     user = request.getfixturevalue(role)

@@ -76,7 +76,11 @@ class ApiClient(TimeStampedModel):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a POST carrying an ``Idempotency-Key``; a repeat gets it back."""
+    """The first response to a POST carrying an ``Idempotency-Key``; a repeat gets it back.
+
+    Written before the view runs, as a reservation without a response (``response_status``
+    empty): a repeat arriving meanwhile is told the first is still in flight. Completed with the
+    response, or deleted if the response is not kept (see ``mfme.api.idempotency``)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -88,7 +92,7 @@ class IdempotencyRecord(models.Model):
     method = models.CharField(_("method"), max_length=10)
     path = models.CharField(_("path"), max_length=500)
     request_hash = models.CharField(_("request hash (SHA-256)"), max_length=64)
-    response_status = models.PositiveSmallIntegerField(_("response status"))
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
     response_body = models.JSONField(_("response body"), null=True, blank=True)
     response_headers = models.JSONField(_("response headers"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

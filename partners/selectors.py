@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from institutions.selectors import institution_ids_for_user
 from users.models import User
 
-from .models import ApiClient, IdempotencyRecord, ImportJob
+from .models import ApiClient, ImportJob
 from .services import token_hash
 
 
@@ -20,10 +20,6 @@ def api_client_by_token(*, token: str) -> ApiClient | None:
         .filter(token_hash=token_hash(token))
         .first()
     )
-
-
-def idempotency_record_find(*, user: User, key: str) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(user=user, key=key).first()
 
 
 def import_job_list_for_user(*, user: User) -> QuerySet[ImportJob]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 from typing import Any
@@ -92,33 +93,61 @@ def _without_nul(value: Any) -> Any:
     return value
 
 
-def idempotency_record_save(
-    *,
-    user: User,
-    key: str,
-    method: str,
-    path: str,
-    request_hash: str,
-    status: int,
-    body: Any,
-    headers: dict[str, str],
-) -> IdempotencyRecord | None:
-    """Store the first response for ``key``; a concurrent twin that got there first wins."""
-    try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(
-                user=user,
-                key=key,
-                method=method,
-                path=path,
-                request_hash=request_hash,
-                response_status=status,
-                response_body=_without_nul(body),
-                response_headers=headers,
-            )
-    except IntegrityError:
-        # Another request with the same key was recorded first: its response is the answer.
-        return None
+#: A reservation older than this is taken to be abandoned (its process died before it could
+#: complete or delete it): a repeat takes it over instead of being told to wait for ever.
+IDEMPOTENCY_IN_FLIGHT_EXPIRY = datetime.timedelta(minutes=10)
+
+
+def idempotency_record_reserve(
+    *, user: User, key: str, method: str, path: str, request_hash: str
+) -> tuple[IdempotencyRecord, bool]:
+    """Reserve ``key`` for a request about to run, in its own committed transaction so that a
+    concurrent repeat sees it; returns the record and whether this request holds it.
+
+    If the key is already recorded, the record is returned unreserved (the caller replays its
+    response or says that the first request is still in flight), unless it is a reservation
+    abandoned for longer than ``IDEMPOTENCY_IN_FLIGHT_EXPIRY``, which this request takes over.
+    """
+    fields = {"method": method, "path": path, "request_hash": request_hash}
+    record = None
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(user=user, key=key, **fields), True
+        except IntegrityError:
+            # The key is taken, by a finished request or one still in flight; or it was, and
+            # that request has just released it: then try again.
+            record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+            if record is not None:
+                break
+    if record is None:
+        raise IntegrityError(f"Idempotency key {key!r} could be neither reserved nor read.")
+    now = timezone.now()
+    if record.response_status is None and record.created_at < now - IDEMPOTENCY_IN_FLIGHT_EXPIRY:
+        # Compare and set: of two repeats taking over at once, one wins.
+        taken = IdempotencyRecord.objects.filter(
+            pk=record.pk, response_status__isnull=True, created_at=record.created_at
+        ).update(created_at=now, **fields)
+        if taken:
+            record.refresh_from_db()
+            return record, True
+        record.refresh_from_db()
+    return record, False
+
+
+def idempotency_record_complete(
+    *, record: IdempotencyRecord, status: int, body: Any, headers: dict[str, str]
+) -> None:
+    """Store the response of the request holding the reservation ``record``."""
+    IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).update(
+        response_status=status, response_body=_without_nul(body), response_headers=headers
+    )
+
+
+def idempotency_record_release(*, record: IdempotencyRecord) -> None:
+    """Free the key of the reservation ``record``: its response is not kept (a conflict, a
+    throttle, a server error), so the same key may be sent again."""
+    IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
 
 
 @transaction.atomic

@@ -1,9 +1,15 @@
 """``Idempotency-Key`` on every POST: a repeat of a POST with the same key (by the same user)
 gets the first response back, with ``Idempotent-Replayed: true``, and nothing runs twice.
 
-A key reused with a different body is refused (422, ``idempotency_key_reused``). Only
-definitive answers are stored (success and 4xx other than 401/403/429/409-in-flight); a 5xx
-leaves the key free so that the client can retry.
+The first request reserves its key (a record without a response, committed at once) before its
+view runs; a repeat arriving while it is still in flight is refused (409,
+``idempotency_request_in_progress``), whether it runs in another thread, process or server. A
+key reused with a different body is refused (422, ``idempotency_key_reused``).
+
+As Stripe does, only definitive answers are kept for the key: success and the 4xx that will not
+change by themselves. An answer that says "try again later" or "the state conflicts" (401, 403,
+408, 409, 429), a 5xx, or an exception deletes the reservation instead, so that the same key
+can be sent again once the cause is gone (a quarter reopened, a throttle passed).
 """
 
 from __future__ import annotations
@@ -24,8 +30,8 @@ from .exception_handler import ApiError
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
-#: Responses not stored: the same request may well succeed later.
-TRANSIENT_STATUSES = frozenset({401, 403, 408, 429})
+#: Responses not stored: the same request may well succeed later (with 5xx).
+TRANSIENT_STATUSES = frozenset({401, 403, 408, 409, 429})
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     name=HEADER,
@@ -59,15 +65,20 @@ def request_fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
+def _kept(status_code: int) -> bool:
+    return status_code < 500 and status_code not in TRANSIENT_STATUSES
+
+
 class IdempotentMixin:
     """Mix into a view (before the DRF view class) to make its POSTs idempotent."""
 
+    _idempotency_record: Any = None
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        from partners.selectors import idempotency_record_find
+        from partners.services import idempotency_record_reserve
 
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        self._idempotency_key = None
-        self._idempotency_hash = ""
+        self._idempotency_record = None
         key = request.headers.get(HEADER) if request.method == "POST" else None
         if not key:
             return
@@ -77,17 +88,30 @@ class IdempotentMixin:
                 code="invalid_idempotency_key",
                 message=_("The Idempotency-Key header is too long (255 characters at most)."),
             )
-        self._idempotency_hash = request_fingerprint(request)
-        self._idempotency_key = key
-        record = idempotency_record_find(user=request.user, key=key)
-        if record is None:
+        request_hash = request_fingerprint(request)
+        record, reserved = idempotency_record_reserve(
+            user=request.user,
+            key=key,
+            method=request.method,
+            path=request.path,
+            request_hash=request_hash,
+        )
+        if reserved:
+            self._idempotency_record = record
             return
-        if record.request_hash != self._idempotency_hash:
-            self._idempotency_key = None
+        if record.request_hash != request_hash:
             raise ApiError(
                 status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
                 code="idempotency_key_reused",
                 message=_("This Idempotency-Key was already used with a different request."),
+            )
+        if record.response_status is None:
+            raise ApiError(
+                status_code=status.HTTP_409_CONFLICT,
+                code="idempotency_request_in_progress",
+                message=_(
+                    "A request with this Idempotency-Key is still being processed. Try again later."
+                ),
             )
         headers = {**record.response_headers, "Idempotent-Replayed": "true"}
         raise _Replay(
@@ -96,27 +120,39 @@ class IdempotentMixin:
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, _Replay):
-            self._idempotency_key = None
             return exc.response
-        return super().handle_exception(exc)  # type: ignore[misc]
+        try:
+            return super().handle_exception(exc)  # type: ignore[misc]
+        except BaseException:
+            # Not handled: Django answers 500. The key must not stay reserved for ever.
+            self._idempotency_release()
+            raise
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
-        from partners.services import idempotency_record_save
+        from partners.services import idempotency_record_complete
 
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        key = getattr(self, "_idempotency_key", None)
-        if key and response.status_code < 500 and response.status_code not in TRANSIENT_STATUSES:
-            headers = {name: response[name] for name in ("Location",) if response.has_header(name)}
-            idempotency_record_save(
-                user=request.user,
-                key=key,
-                method=request.method,
-                path=request.path,
-                request_hash=self._idempotency_hash,
-                status=response.status_code,
-                body=_jsonable(getattr(response, "data", None)),
-                headers=headers,
-            )
+        record = self._idempotency_record
+        if record is None:
+            return response
+        if not _kept(response.status_code):
+            self._idempotency_release()
+            return response
+        self._idempotency_record = None
+        headers = {name: response[name] for name in ("Location",) if response.has_header(name)}
+        idempotency_record_complete(
+            record=record,
+            status=response.status_code,
+            body=_jsonable(getattr(response, "data", None)),
+            headers=headers,
+        )
         return response
+
+    def _idempotency_release(self) -> None:
+        from partners.services import idempotency_record_release
+
+        record, self._idempotency_record = self._idempotency_record, None
+        if record is not None:
+            idempotency_record_release(record=record)

@@ -8,6 +8,7 @@ the audit trail (django-simple-history reads ``_history_user``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -241,8 +242,38 @@ def _validate_balanced(statement: FinancialStatement) -> None:
         )
 
 
-def _validate_statement(statement: FinancialStatement) -> None:
+def _totals_match_lines(statement: FinancialStatement) -> dict[str, list[ValidationError]]:
+    """Total assets and total liabilities must be the sums of their lines (as the return form
+    computes them), when lines are given: a file or a partner may send totals alone."""
+    s = statement
+    sums = {
+        "total_assets": (
+            s.cash_and_bank,
+            s.short_term_investments,
+            s.gross_financing_portfolio,
+            -s.impairment_allowance,
+            s.other_assets,
+        ),
+        "total_liabilities": (s.deposits, s.third_party_financing, s.other_liabilities),
+    }
     errors: dict[str, list[ValidationError]] = {}
+    for field, lines in sums.items():
+        total, expected = getattr(s, field), sum(lines, Decimal(0))
+        if any(lines) and abs(total - expected) > FinancialStatement.BALANCE_TOLERANCE:
+            label = FinancialStatement._meta.get_field(field).verbose_name
+            errors[field] = [
+                ValidationError(
+                    _("{label} ({total}) is not the sum of its lines ({expected}).").format(
+                        label=str(label).capitalize(), total=total, expected=expected
+                    ),
+                    code="total_mismatch",
+                )
+            ]
+    return errors
+
+
+def _validate_statement(statement: FinancialStatement) -> None:
+    errors: dict[str, list[ValidationError]] = _totals_match_lines(statement)
     try:
         _validate_balanced(statement)
     except ValidationError as error:

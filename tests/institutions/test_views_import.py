@@ -424,9 +424,13 @@ def test_unbalanced_statement_shows_the_error_on_the_total_assets_row(
 ) -> None:
     data = workbook("statement", ["line", "amount"], statement_rows(total_assets="5 000,00"))
     response = upload(client_for(staff), period, data, kind="statement", language="en")
-    ((row, column, message),) = problems_of(response)
-    assert (row, column) == (3, "amount")
-    assert "does not balance" in message
+    problems = problems_of(response)
+    assert {(row, column) for row, column, _message in problems} == {(3, "amount")}
+    # Total assets (5,000) are neither the sum of their lines (1,000) nor equal to the
+    # liabilities and equity: both said, on the total's row.
+    messages = " ".join(message for _row, _column, message in problems)
+    assert "is not the sum of its lines (1000.00)" in messages
+    assert "does not balance" in messages
     assert not FinancialStatement.objects.exists()
 
 

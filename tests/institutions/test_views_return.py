@@ -333,7 +333,7 @@ def test_staffing_field_error_in_arabic_and_french(client_for, staff, period, la
 
 
 def test_malformed_number_is_an_inline_error_and_nothing_changes(client_for, staff, period):
-    FinancialStatementFactory(period=period)
+    FinancialStatementFactory(period=period, other_assets=Decimal("60000.00"))
     client = _in(client_for(staff), "fr")
     response = client.post(
         _url(period, "balance_sheet"), {**BALANCED_FR, "other_assets": "60 0000"}

@@ -118,6 +118,35 @@ def format_locale_number(value: Any, *, decimal_places: int = 2) -> str:
     return formats.number_format(Decimal(value), decimal_places, use_l10n=True, force_grouping=True)
 
 
+_CANONICAL = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def draft_normalized(data: Mapping[str, Any]) -> dict[str, str]:
+    """What was typed into a section, every number rewritten language-neutral ("1234.5"), so
+    that a colleague working in another language reads it their way (a French "1 234,5" read
+    as English would be refused). Text that is not a number in the writer's language stays as
+    typed, to be shown and corrected."""
+    normalized: dict[str, str] = {}
+    for key, value in data.items():
+        text = "" if value is None else str(value)
+        try:
+            number = parse_locale_number(text)
+        except ValueError:
+            normalized[key] = text
+            continue
+        normalized[key] = "" if number is None else format(number.normalize(), "f")
+    return normalized
+
+
+def draft_initial(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A draft's values as a form's initial data: the numbers ``draft_normalized`` stored
+    become ``Decimal``s again, shown the reader's way."""
+    return {
+        key: Decimal(value) if isinstance(value, str) and _CANONICAL.fullmatch(value) else value
+        for key, value in data.items()
+    }
+
+
 class LocaleNumberInput(forms.TextInput):
     """A text box for a number (``inputmode`` brings up the numeric keyboard on a tablet)."""
 

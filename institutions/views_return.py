@@ -30,6 +30,8 @@ from .forms_return import (
     PortfolioSummaryForms,
     Total,
     apply_service_errors,
+    draft_initial,
+    draft_normalized,
     format_locale_number,
     number_separators,
     parse_locale_number,
@@ -184,14 +186,14 @@ def return_section(request: HttpRequest, period_id: int, section: str) -> HttpRe
         # Nothing was saved: keep what was typed, as the autosave would have.
         try:
             draft = services_return.return_draft_save(
-                actor=user, period=period, section=section, data=request.POST.dict()
+                actor=user, period=period, section=section, data=draft_normalized(request.POST)
             )
         except (ValidationError, PermissionDenied):
             draft = None
         status = 400
     else:
         form = _build_form(
-            section, None, initial={**stored, **(draft.data if draft is not None else {})}
+            section, None, initial={**stored, **(draft_initial(draft.data) if draft else {})}
         )
     decimal_separator, group_separator = number_separators()
     return render(
@@ -247,7 +249,7 @@ def return_autosave(request: HttpRequest, period_id: int, section: str) -> JsonR
     period = selectors.period_get_for_user(user=request.user, period_id=period_id)
     try:
         draft = services_return.return_draft_save(
-            actor=request.user, period=period, section=section, data=request.POST.dict()
+            actor=request.user, period=period, section=section, data=draft_normalized(request.POST)
         )
     except PermissionDenied as error:
         return _json_error("permission_denied", str(error), 403)

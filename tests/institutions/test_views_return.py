@@ -296,7 +296,7 @@ def test_unbalanced_balance_sheet_is_refused_in_the_users_language(
     assert FinancialStatement.objects.get(period=period).cash_and_bank == before
     # What was typed is kept as the draft.
     draft = ReturnDraft.objects.get(period=period, section="balance_sheet")
-    assert draft.data["total_equity"] == "389 000"
+    assert draft.data["total_equity"] == "389000"  # kept language-neutral
 
     response = client.post(_url(period, "staffing"), {"financing_officers": "3"})
     assert response.status_code == 400
@@ -435,13 +435,14 @@ def test_autosave_creates_then_updates_one_draft_and_saving_deletes_it(client_fo
     response = client.post(url, {"cash_and_bank": "2 000"})
     assert response.status_code == 200
     draft = ReturnDraft.objects.get()
-    assert draft.data == {"cash_and_bank": "2 000"}
+    assert draft.data == {"cash_and_bank": "2000"}  # kept language-neutral
     assert draft.updated_by == staff
 
     # Restored over the stored figures, with a note and a way to discard it.
     html = client.get(_url(period, "balance_sheet")).content.decode()
     assert 'id="draft-note"' in html
-    assert 'value="2 000"' in html
+    with translation.override("fr"):
+        assert f'value="{format_locale_number(Decimal(2000))}"' in html
     assert _url(period, "balance_sheet", "return_draft_discard") in html
 
     response = client.post(_url(period, "balance_sheet"), BALANCED_FR)
@@ -602,3 +603,17 @@ def test_read_only_pages_show_totals_without_script(client_for, auditor, period)
     assert 'data-name="total-outstanding"' in html
     total = html.split('data-name="total-outstanding"')[1].split("</output>")[0]
     assert total.endswith(">501\u202f000,00")
+
+
+def test_a_draft_reads_in_the_readers_language(client_for, staff, manager, period):
+    """Staff type in Arabic (Moroccan usage: 479 417,47); the manager, in English, sees
+    479,417.47 and can save it. Text that is not a number stays as typed."""
+    url = _url(period, "income_statement", "return_autosave")
+    response = _in(client_for(staff), "ar").post(
+        url, {"financing_income": "479\u202f417,47", "taxes": "abc"}
+    )
+    assert response.status_code == 200
+    assert ReturnDraft.objects.get().data == {"financing_income": "479417.47", "taxes": "abc"}
+    html = _in(client_for(manager), "en").get(_url(period, "income_statement")).content.decode()
+    assert 'value="479,417.47"' in html
+    assert 'value="abc"' in html

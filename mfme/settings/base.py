@@ -80,8 +80,12 @@ DATABASE_URL = env("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'mfme
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a (eager) task writes; a generous timeout avoids
-    # "database is locked" during the demo load.
+    # "database is locked" during the demo load. Transactions begin IMMEDIATE (Django 5.1+):
+    # a deferred one that reads and then writes cannot wait for another writer (SQLite refuses
+    # at once, "database is locked", rather than risk a deadlock), so parallel API writes failed;
+    # taking the write lock at BEGIN makes them wait their turn within the timeout instead.
     DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }

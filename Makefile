@@ -25,7 +25,7 @@ run: venv check-system
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_indicator_catalog
 	$(MANAGE) load_shariah_checklist
-	$(MANAGE) load_demo > var/load_demo.log || { cat var/load_demo.log; exit 1; }
+	PORT=$(PORT) $(MANAGE) load_demo > var/load_demo.log || { cat var/load_demo.log; exit 1; }
 	$(MANAGE) load_shariah_demo
 	@echo "Computing the indicators of every demo quarter (log: var/compute_indicators.log)..."
 	$(MANAGE) compute_indicators --all --missing > var/compute_indicators.log 2>&1 \

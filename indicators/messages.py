@@ -11,7 +11,7 @@ a new check is never silent, only untranslated.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.formats import number_format
@@ -93,6 +93,8 @@ def _number(value: Any) -> str:
     except InvalidOperation:
         return str(value)
     places = 0 if number == number.to_integral_value() else 2
+    # Rounded, as the indicator tables show it (number_format alone cuts: 13.598 → 13.59).
+    number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return number_format(number, decimal_pos=places, use_l10n=True, force_grouping=True)
 
 

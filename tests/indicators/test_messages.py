@@ -75,3 +75,13 @@ def test_equity_not_positive_alert_and_negative_denominator_reason_are_rendered(
         assert value.reason_display == (
             "Not computable: the denominator is negative, so the ratio would be meaningless."
         )
+
+
+def test_values_in_messages_are_rounded_as_the_tables_round_them() -> None:
+    """13.598 % is 13.60 in the indicator table; the alert beside it said 13.59."""
+    from indicators.messages import _number
+
+    with translation.override("en"):
+        assert (_number("13.598"), _number("8.325"), _number("2.004")) == ("13.60", "8.33", "2.00")
+    with translation.override("fr"):
+        assert _number(Decimal("13.598")) == "13,60"

@@ -6,6 +6,7 @@ nothing but print the users; ``--reset`` deletes the demo institutions and loads
 The generator and its behaviour model are described in ``institutions/demo.py``.
 """
 
+import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -60,4 +61,6 @@ class Command(BaseCommand):
                 self.stdout.write("  ".join("-" * width for width in widths))
         self.stdout.write("")
         self.stdout.write(f"Password of every demo user: {DEMO_PASSWORD}")
-        self.stdout.write(f"Open {DEMO_URL} and sign in.")
+        # `make run` serves on $PORT (8000 by default) and passes it here.
+        url = DEMO_URL.replace(":8000", f":{os.environ.get('PORT') or 8000}")
+        self.stdout.write(f"Open {url} and sign in.")

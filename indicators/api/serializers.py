@@ -11,6 +11,8 @@ class IndicatorValueSerializer(serializers.ModelSerializer):  # type: ignore[typ
     indicator = serializers.CharField(source="indicator.code", read_only=True)
     indicator_name = serializers.SerializerMethodField()
     unit = serializers.CharField(source="indicator.unit", read_only=True)
+    # The stored ``reason`` is the engine's English note; users read the translated reason code.
+    reason = serializers.CharField(source="reason_display", read_only=True)
 
     class Meta:
         model = IndicatorValue
@@ -40,6 +42,9 @@ class IndicatorValueSerializer(serializers.ModelSerializer):  # type: ignore[typ
 
 
 class DataQualityFindingSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    # In the reader's language (the stored ``message`` is English); ``code`` stays the key.
+    message = serializers.CharField(source="message_display", read_only=True)
+
     class Meta:
         model = DataQualityFinding
         fields = ["id", "period", "code", "severity", "message", "params"]

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, JSONParser
 
 from .exception_handler import RequestTooLarge
@@ -61,4 +64,14 @@ class LimitedJsonParser(JSONParser):
         limit = int(getattr(settings, "MFME_API_MAX_BYTES", DEFAULT_MAX_BYTES))
         if length and str(length).isdigit() and int(length) > limit:
             raise RequestTooLarge()
-        return super().parse(stream, media_type, parser_context)
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except ParseError as error:
+            # DRF's detail is the English "JSON parse error - Expecting property name …".
+            cause = error.__context__
+            if isinstance(cause, json.JSONDecodeError):
+                message = _("The body is not valid JSON (line {line}, column {column}).")
+                message = message.format(line=cause.lineno, column=cause.colno)
+            else:
+                message = _("The body is not valid JSON.")
+            raise ParseError(message) from cause

@@ -756,7 +756,7 @@ class _CellReader:
         if kind in (DECIMAL, INTEGER):
             number = self._number(value, number_format, column)
             if number is None:
-                return None, _("Enter a number, such as 1\u202f234,56 or 1234.56.")
+                return None, _("Enter a number, such as 1 234,56 or 1234.56.")
             if kind == INTEGER:
                 if number != number.to_integral_value():
                     return None, _("Enter a whole number.")
@@ -1441,7 +1441,7 @@ def general_notes() -> list[str]:
     """How every file is read, in the active language (templates and the import page)."""
     return [
         _("Columns marked * are required. Headers may be in Arabic, French or English."),
-        _("Numbers: 1\u202f234,56 or 1234.56; dates: YYYY-MM-DD or DD/MM/YYYY, or date cells."),
+        _("Numbers: 1 234,56 or 1234.56; dates: YYYY-MM-DD or DD/MM/YYYY, or date cells."),
         _("Empty rows are skipped. Nothing is saved until you confirm the preview."),
     ]
 

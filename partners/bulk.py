@@ -931,8 +931,8 @@ def _cross_column_checks(
     )
 
 
-_WHOLE = re.compile(r"\d{1,9}")
-_MONEY_TEXT = re.compile(r"-?\d{1,16}(?:\.\d{1,2})?")
+_WHOLE = re.compile(r"[0-9]{1,9}")
+_MONEY_TEXT = re.compile(r"-?[0-9]{1,16}(?:\.[0-9]{1,2})?")  # ASCII digits only
 #: Below this, ``rint(float(text) * 100)`` is the exact number of cents of a money text.
 _FLOAT_EXACT = 1e11
 
@@ -945,9 +945,10 @@ def _texts(values: Iterable[Any]) -> tuple[list[str | None], np.ndarray]:
     the same number); a whole float as an integer (pandas turns 5 into 5.0 in a column where
     other rows lack the key)."""
     values = values if isinstance(values, list) else list(values)
-    if all(type(value) is str for value in values):  # the usual case: one pass in C
+    kinds = set(map(type, values))
+    if kinds <= {str}:  # the usual cases: a pass in C
         return list(map(str.strip, values)), np.zeros(len(values), dtype=bool)
-    if all(type(value) is int for value in values):
+    if kinds == {int}:
         return list(map(str, values)), np.zeros(len(values), dtype=bool)
     texts: list[str | None] = []
     wrong: list[bool] = []
@@ -967,15 +968,52 @@ def _texts(values: Iterable[Any]) -> tuple[list[str | None], np.ndarray]:
     return texts, np.array(wrong, dtype=bool)
 
 
+def _money_shape(texts: list[str]) -> np.ndarray:
+    """``_MONEY_TEXT.fullmatch`` of every text, as one array operation on their characters:
+    an optional leading minus, 1 to 16 digits, then optionally a point and 1 or 2 digits."""
+    width = 20  # the longest money text: "-" + 16 digits + "." + 2 digits
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    codes = np.array(texts, dtype=f"U{width}").view(np.uint32).reshape(len(texts), width)
+    inside = np.arange(width) < lengths[:, None]
+    digit = (codes >= ord("0")) & (codes <= ord("9"))
+    point = (codes == ord(".")) & inside
+    minus = codes[:, 0] == ord("-")
+    allowed = digit | point
+    allowed[:, 0] |= minus
+    points = point.sum(axis=1)
+    at = np.where(points == 1, point.argmax(axis=1), lengths)  # where the decimals start
+    whole = at - minus
+    places = lengths - at - 1
+    return (
+        (lengths <= width)
+        & (allowed | ~inside).all(axis=1)
+        & (whole >= 1)
+        & (whole <= 16)
+        & ((points == 0) | ((points == 1) & (places >= 1) & (places <= 2)))
+    )
+
+
 def _money_cents(texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
     """Which texts are money (at most 16 digits before the point and 2 after it, optionally
     negative), and their exact value in integer cents (0 where not money)."""
-    match = _MONEY_TEXT.fullmatch
-    valid = np.fromiter(
-        (text is not None and match(text) is not None for text in texts),
-        dtype=bool,
-        count=len(texts),
-    )
+    if None in texts:
+        match = _MONEY_TEXT.fullmatch
+        valid = np.fromiter(
+            (text is not None and match(text) is not None for text in texts),
+            dtype=bool,
+            count=len(texts),
+        )
+    else:  # the usual case, by whole arrays (a regular expression per value costs 1 µs)
+        valid = (
+            np.concatenate(
+                [
+                    _money_shape(texts[start : start + 250_000])
+                    for start in range(0, len(texts), 250_000)
+                ]
+            )
+            if texts
+            else np.zeros(0, dtype=bool)
+        )
     amounts = pd.to_numeric(pd.Series(texts, dtype=object).where(valid), errors="coerce")
     floats = amounts.to_numpy(dtype=float, na_value=0.0)
     cents = np.rint(floats * 100).astype(np.int64)

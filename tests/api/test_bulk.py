@@ -503,3 +503,22 @@ def test_a_schedule_must_fit_its_contract(api, token, references) -> None:
         (2, "instalments", "schedule_total"),
     ]
     assert "9999.98" in response.json()["errors"][1]["message"]
+
+
+def test_money_text_checks_agree_by_whole_arrays_and_one_by_one() -> None:
+    """The array form of the money check (used when no value is missing) accepts exactly what
+    the regular expression accepts, on edge cases and on random texts."""
+    import random
+
+    from partners.bulk import _MONEY_TEXT, _money_shape
+
+    generator = random.Random(20261124)
+    cases = ["", "-", ".", "1.", ".5", "1.5", "1.55", "1.555", "-0.01", "1e3", " 1", "1 "]
+    cases += ["9999999999999999.99", "99999999999999999", "--1", "1..2", "12\x00", "٣", "１"]
+    for _ in range(20_000):
+        length = generator.randint(0, 22)
+        cases.append("".join(generator.choice("0123456789.-+e \x00") for _ in range(length)))
+        sign, whole = generator.choice(["", "-"]), generator.randint(0, 10**18)
+        cases.append(f"{sign}{whole}.{generator.randint(0, 999)}")
+    expected = [_MONEY_TEXT.fullmatch(case) is not None for case in cases]
+    assert _money_shape(cases).tolist() == expected

@@ -86,8 +86,10 @@ from institutions.models import (
     Instalment,
     Repayment,
     ReportingPeriod,
+    ReturnSection,
 )
 from institutions.services import financial_statement_save, period_assert_editable
+from institutions.services_return import return_draft_discard
 from users.models import User
 
 from . import bulk
@@ -1172,6 +1174,9 @@ def _write(parsed: Parsed, *, actor: User, period: ReportingPeriod) -> dict[str,
     if parsed.kind == REPAYMENTS:
         return bulk.repayments_bulk_upsert(actor=actor, institution=institution, rows=parsed.rows)
     financial_statement_save(actor=actor, period=period, data=parsed.rows[0])
+    # The file replaced the whole statement: drafts typed over the old one would hide it.
+    for section in (ReturnSection.BALANCE_SHEET, ReturnSection.INCOME_STATEMENT):
+        return_draft_discard(actor=actor, period=period, section=section)
     return {}
 
 

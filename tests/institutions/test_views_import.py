@@ -18,6 +18,7 @@ from institutions.models import (
     Instalment,
     Repayment,
     ReportingPeriod,
+    ReturnDraft,
 )
 from partners import imports
 from tests.factories import (
@@ -408,15 +409,18 @@ def statement_rows(total_assets: str = "1 000,00") -> list[list]:
 def test_statement_import_saves_the_quarters_statement(client_for, staff, period) -> None:
     client = client_for(staff)
     data = workbook("statement", ["line", "amount"], statement_rows())
+    ReturnDraft.objects.create(period=period, section="balance_sheet", data={"cash_and_bank": "7"})
     preview = upload(client, period, data, kind="statement")
     assert problems_of(preview) == []
     assert not FinancialStatement.objects.exists()
+    assert ReturnDraft.objects.exists()  # the preview changes nothing
     response = confirm(client, period, preview)
     assert response.status_code == 302
     assert response["Location"] == f"/periods/{period.pk}/"
     statement = FinancialStatement.objects.get(period=period)
     assert statement.cash_and_bank == Decimal("1000.00")
     assert statement.deposits == 0
+    assert not ReturnDraft.objects.filter(period=period).exists()  # they would hide the import
 
 
 def test_unbalanced_statement_shows_the_error_on_the_total_assets_row(

@@ -409,7 +409,9 @@ def statement_rows(total_assets: str = "1 000,00") -> list[list]:
 def test_statement_import_saves_the_quarters_statement(client_for, staff, period) -> None:
     client = client_for(staff)
     data = workbook("statement", ["line", "amount"], statement_rows())
-    ReturnDraft.objects.create(period=period, section="balance_sheet", data={"cash_and_bank": "7"})
+    ReturnDraft.objects.create(
+        period=period, section="balance_sheet", data={"cash_and_bank": "7"}, updated_by=staff
+    )
     preview = upload(client, period, data, kind="statement")
     assert problems_of(preview) == []
     assert not FinancialStatement.objects.exists()

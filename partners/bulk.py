@@ -1318,8 +1318,27 @@ def _settle_resent_schedules(
     }
     if not resent:
         return
+    _settle(
+        resent,
+        rows=rows,
+        row_contracts=[contract.pk for contract in contracts],
+        field="instalments",
+        message=_("The repayments already recorded exceed this schedule."),
+    )
+
+
+def _settle(
+    contract_ids: set[int],
+    *,
+    rows: list[dict[str, Any]],
+    row_contracts: list[int],
+    field: str,
+    message: str,
+) -> int:
+    """``instalments_settle``; repayments beyond a contract's schedule reject every row of that
+    contract (``overpaid``, on ``field``). ``row_contracts`` is each row's contract id."""
     try:
-        instalments_settle(contract_ids=resent)
+        return instalments_settle(contract_ids=contract_ids)
     except ValidationError as error:
         if error.code != "overpaid":
             raise
@@ -1327,14 +1346,9 @@ def _settle_resent_schedules(
         raise BulkRejected(
             _cap(
                 [
-                    _error(
-                        "overpaid",
-                        _("The repayments already recorded exceed this schedule."),
-                        row=int(row["_row"]),
-                        field="instalments",
-                    )
-                    for row, contract in zip(rows, contracts, strict=True)
-                    if contract.pk in overpaid
+                    _error("overpaid", message, row=int(row["_row"]), field=field)
+                    for row, contract_id in zip(rows, row_contracts, strict=True)
+                    if contract_id in overpaid
                 ]
             )
         ) from error
@@ -1982,27 +1996,13 @@ def repayments_bulk_upsert(
             done += len(batch)
             if progress is not None:
                 progress(done)
-        contract_ids = {repayment.contract_id for repayment in repayments}
-        try:
-            settled = instalments_settle(contract_ids=contract_ids)
-        except ValidationError as error:
-            if error.code != "overpaid":
-                raise
-            overpaid = set(error.params["contracts"])  # type: ignore[index]
-            raise BulkRejected(
-                _cap(
-                    [
-                        _error(
-                            "overpaid",
-                            _("With this repayment the contract is repaid beyond its schedule."),
-                            row=int(row["_row"]),
-                            field="principal_amount",
-                        )
-                        for row, repayment in zip(rows, repayments, strict=True)
-                        if repayment.contract_id in overpaid
-                    ]
-                )
-            ) from error
+        settled = _settle(
+            {repayment.contract_id for repayment in repayments},
+            rows=rows,
+            row_contracts=[repayment.contract_id for repayment in repayments],
+            field="principal_amount",
+            message=_("With this repayment the contract is repaid beyond its schedule."),
+        )
     return {
         "rows": len(repayments),
         "created": len(new),

@@ -14,6 +14,7 @@ Standard library only; the OpenAPI schema is at /api/v1/schema/ and the docs at 
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import sys
@@ -24,7 +25,9 @@ from typing import Any
 
 BASE = os.environ.get("MFME_URL", "http://127.0.0.1:8000").rstrip("/") + "/api/v1"
 TOKEN = os.environ["MFME_TOKEN"]
-YEAR, QUARTER = int(os.environ.get("MFME_YEAR", "2030")), int(os.environ.get("MFME_QUARTER", "1"))
+# The quarter after the demo's last (2026Q3), with no demo activity in it.
+YEAR, QUARTER = int(os.environ.get("MFME_YEAR", "2026")), int(os.environ.get("MFME_QUARTER", "4"))
+TODAY = datetime.datetime.now(tz=datetime.UTC).date().isoformat()  # the server keeps UTC
 RUN = uuid.uuid5(uuid.NAMESPACE_URL, f"{TOKEN}/{YEAR}Q{QUARTER}").hex[:8]
 
 
@@ -71,6 +74,8 @@ print(f"Institution {institution['code']}: branch {branch['code']}, client {clie
 
 period = call("POST", "/periods/", {"year": YEAR, "quarter": QUARTER}, key="period")
 print(f"Quarter {YEAR}Q{QUARTER}: period {period['id']} ({period['status']})")
+# A submitted, approved or locked quarter's data can no longer change (409): only read it back.
+editable = period["status"] in {"draft", "returned"}
 
 start = f"{YEAR}-{3 * QUARTER - 2:02d}-05"
 contracts = [
@@ -99,9 +104,11 @@ contracts = [
     }
     for n in (1, 2)
 ]
-print("Bulk contracts:", call("POST", "/contracts/bulk/", contracts, key="contracts"))
+if editable:
+    print("Bulk contracts:", call("POST", "/contracts/bulk/", contracts, key="contracts"))
 
-# The quarter's repayments: the first two instalments of each contract, paid on their due dates.
+# The quarter's repayments: the first two instalments of each contract, paid on their due dates
+# when these have come (a repayment cannot be dated in the future).
 # `contract` is the contract's number, `external_id` the payment reference (a re-send corrects
 # the payment instead of adding one); instalments are settled oldest first.
 repayments = [
@@ -115,8 +122,9 @@ repayments = [
     }
     for contract in contracts
     for instalment in contract["instalments"][:2]
+    if instalment["due_date"] <= TODAY
 ]
-if period["status"] in {"draft", "returned"}:  # a submitted quarter's repayments are frozen (409)
+if editable and repayments:
     print("Bulk repayments:", call("POST", "/repayments/bulk/", repayments, key="repayments"))
 
 statement = {
@@ -136,7 +144,7 @@ statement = {
     "administrative_expense": "12000.00",
     "provision_expense": "3000.00",
 }
-if period["status"] in {"draft", "returned"}:
+if editable:
     call("POST", "/financial-statements/", statement, key="statement")
     call(
         "POST",

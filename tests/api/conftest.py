@@ -69,3 +69,6 @@ def references(institution: Institution) -> object:
     ClientFactory(institution=institution, branch=branch, external_id="C1")
     FinancingProductFactory(institution=institution, code="MUR", contract_type="murabaha")
     return branch
+
+
+from .live import server_on_a_file  # noqa: E402, F401 - a fixture, shared

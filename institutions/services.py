@@ -30,6 +30,8 @@ from .models import (
     PeriodTransition,
     PortfolioSummaryLine,
     ReportingPeriod,
+    ReturnDraft,
+    ReturnSection,
     StaffingSnapshot,
 )
 from .signals import period_status_changed
@@ -171,7 +173,16 @@ def _transition(
 
 @transaction.atomic
 def period_submit(*, actor: User, period: ReportingPeriod, comment: str = "") -> ReportingPeriod:
-    """The institution's manager sends the quarter for review."""
+    """The institution's manager sends the quarter for review. Refused while a section has an
+    unsaved draft: once submitted, what was typed there could no longer be saved."""
+    drafts = sorted(ReturnDraft.objects.filter(period=period).values_list("section", flat=True))
+    if drafts:
+        raise ValidationError(
+            _("Unsaved drafts in: {sections}. Save or discard them before submitting.").format(
+                sections=", ".join(str(ReturnSection(section).label) for section in drafts)
+            ),
+            code="unsaved_drafts",
+        )
     return _transition(actor=actor, period=period, to_status=Status.SUBMITTED, reason=comment)
 
 

@@ -330,6 +330,24 @@ def test_manager_submits_the_quarter(client_for, manager, period):
     assert transition.reason == "All figures in."
 
 
+def test_a_quarter_with_unsaved_drafts_is_not_submitted(client_for, manager, staff, period):
+    """Once submitted, a draft could no longer be saved: the manager is told which sections
+    hold one, and submits after they are saved or discarded."""
+    from institutions.models import ReturnDraft
+
+    ReturnDraft.objects.create(period=period, section="staffing", data={}, updated_by=staff)
+    client = client_for(manager)
+    url = reverse("period_action", args=[period.pk, "submit"])
+    response = client.post(url, follow=True)
+    period.refresh_from_db()
+    assert period.status == Status.DRAFT
+    assert "Unsaved drafts in: Staffing and outreach." in response.content.decode()
+    ReturnDraft.objects.all().delete()
+    client.post(url)
+    period.refresh_from_db()
+    assert period.status == Status.SUBMITTED
+
+
 @pytest.mark.parametrize("role", ["staff", "auditor"])
 def test_forged_submit_by_a_user_without_the_right_is_forbidden(client_for, request, role, period):
     response = client_for(request.getfixturevalue(role)).post(

@@ -261,6 +261,21 @@ def _parse_csv_rows(text: str) -> list[dict[str, Any]]:
 # --- Column validation ----------------------------------------------------------------------
 
 
+def _unknown_fields(
+    rows: list[dict[str, Any]], known: set[str] | frozenset[str]
+) -> list[ErrorItem]:
+    """One error per column no field takes, on the first row that carries it."""
+    unknown = {key for row in rows for key in row} - known
+    first: dict[str, int] = {}
+    for row in rows if unknown else ():
+        for key in unknown.intersection(row).difference(first):
+            first[key] = row["_row"]
+    return [
+        _error("unknown_field", _("This field does not exist."), row=first[name], field=name)
+        for name in sorted(unknown)
+    ]
+
+
 def _is_missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
@@ -556,12 +571,7 @@ def _validate(
         references={"branch": "code", "client": "external_id", "product": "code"},
     )
     known = {field.name for field in fields} | set(REFERENCE_FIELDS) | {"instalments", "_row"}
-    errors: list[ErrorItem] = []
-    unknown = sorted({key for row in rows for key in row} - known)
-    for name in unknown:
-        errors.append(
-            _error("unknown_field", _("This field does not exist."), row=None, field=name)
-        )
+    errors: list[ErrorItem] = _unknown_fields(rows, known)
     frame = pd.DataFrame.from_records(
         [{key: value for key, value in row.items() if key != "instalments"} for row in rows]
     )
@@ -1776,11 +1786,7 @@ def validate_repayments(
     (``period_not_editable``), and so is a correction of a repayment stored in such a quarter.
     Work is by whole columns: a few queries in all, none per row.
     """
-    errors: list[ErrorItem] = []
-    for name in sorted({key for row in rows for key in row} - REPAYMENT_COLUMNS):
-        errors.append(
-            _error("unknown_field", _("This field does not exist."), row=None, field=name)
-        )
+    errors: list[ErrorItem] = _unknown_fields(rows, REPAYMENT_COLUMNS)
     if not rows:
         return [], errors
     frame = pd.DataFrame.from_records(rows)
@@ -2032,10 +2038,7 @@ def validate_clients(
         Client, institution, rows, fields=fields, references={"branch": "code"}
     )
     known = {field.name for field in fields} | {"branch", "_row"}
-    errors: list[ErrorItem] = [
-        _error("unknown_field", _("This field does not exist."), row=None, field=name)
-        for name in sorted({key for row in rows for key in row} - known)
-    ]
+    errors: list[ErrorItem] = _unknown_fields(rows, known)
     if not rows:
         return [], errors
     frame = pd.DataFrame.from_records(rows)

@@ -141,8 +141,9 @@ def test_bulk_runs_the_registered_contract_rules(api, token, references, monkeyp
 
 
 def test_unknown_columns_and_parse_errors(api, token, references) -> None:
-    response = _post(api(token), [contract_row("K1", colour="red")])
-    assert response.json()["errors"][0]["code"] == "unknown_field"
+    response = _post(api(token), [contract_row("K1"), contract_row("K2", colour="red")])
+    [error] = response.json()["errors"]
+    assert (error["row"], error["field"], error["code"]) == (2, "colour", "unknown_field")
     response = api(token).post(BULK, data="{not json", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "parse_error"

@@ -33,7 +33,13 @@ from institutions.models import (
 )
 from mfme.api.exception_handler import ApiError
 from mfme.api.idempotency import IDEMPOTENCY_PARAMETER
-from mfme.api.parsers import BulkCsvParser, BulkJsonParser, BulkNdjsonParser
+from mfme.api.parsers import (
+    BulkCsvParser,
+    BulkJsonLinesParser,
+    BulkJsonParser,
+    BulkNdjsonAliasParser,
+    BulkNdjsonParser,
+)
 from mfme.api.viewsets import ScopedViewSet, target_institution
 
 from . import filters, serializers
@@ -80,7 +86,13 @@ def _bulk_action(
     @action(
         detail=False,
         methods=["post"],
-        parser_classes=[BulkJsonParser, BulkNdjsonParser, BulkCsvParser],
+        parser_classes=[
+            BulkJsonParser,
+            BulkNdjsonParser,
+            BulkJsonLinesParser,
+            BulkNdjsonAliasParser,
+            BulkCsvParser,
+        ],
         filter_backends=[],
         pagination_class=None,
     )

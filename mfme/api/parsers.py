@@ -47,6 +47,17 @@ class BulkNdjsonParser(_RawParser):
     media_type = "application/x-ndjson"
 
 
+class BulkJsonLinesParser(_RawParser):
+    """The other names of NDJSON in use (JSON Lines); ``partners.bulk.parse_payload`` reads
+    them alike."""
+
+    media_type = "application/jsonl"
+
+
+class BulkNdjsonAliasParser(_RawParser):
+    media_type = "application/ndjson"
+
+
 class BulkCsvParser(_RawParser):
     media_type = "text/csv"
 

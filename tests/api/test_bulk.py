@@ -523,3 +523,11 @@ def test_money_text_checks_agree_by_whole_arrays_and_one_by_one() -> None:
         cases.append(f"{sign}{whole}.{generator.randint(0, 999)}")
     expected = [_MONEY_TEXT.fullmatch(case) is not None for case in cases]
     assert _money_shape(cases).tolist() == expected
+
+
+@pytest.mark.parametrize("media_type", ["application/jsonl", "application/ndjson"])
+def test_the_other_names_of_ndjson_are_accepted(api, token, references, media_type) -> None:
+    body = "\n".join(json.dumps(row) for row in [contract_row("K1"), contract_row("K2")])
+    response = api(token).post(BULK, data=body, content_type=media_type)
+    assert response.status_code == 200, response.json()
+    assert response.json()["created"] == 2

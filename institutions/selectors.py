@@ -136,6 +136,18 @@ def period_get_for_user(*, user: User, period_id: object) -> ReportingPeriod:
         raise Http404(_("Not found.")) from error
 
 
+def period_exists(*, institution: Institution, year: int, quarter: int) -> bool:
+    """Whether the institution's quarter is already open (an upsert then answers 200)."""
+    return ReportingPeriod.objects.filter(
+        institution=institution, year=year, quarter=quarter
+    ).exists()
+
+
+def period_record_exists(*, model: type[Model], period: ReportingPeriod) -> bool:
+    """Whether the quarter already has its one ``model`` record (statement, staffing)."""
+    return model._default_manager.filter(period=period).exists()
+
+
 def period_actions_for_user(*, user: User, period: ReportingPeriod) -> list[str]:
     """The review actions (``submit``, ``return``, ``approve``, ``lock``, ``reopen``) the user
     may take on the period now; the services check again when one is taken."""

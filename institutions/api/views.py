@@ -202,16 +202,23 @@ class PeriodViewSet(ReadOnlyScopedViewSet, mixins.CreateModelMixin):
 
     @extend_schema(
         request=serializers.PeriodCreateInputSerializer,
-        responses={201: serializers.PeriodSerializer, **ERROR_RESPONSES},
+        responses={
+            201: serializers.PeriodSerializer,
+            200: serializers.PeriodSerializer,
+            **ERROR_RESPONSES,
+        },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Open a quarter (idempotent: an existing quarter is returned)."""
+        """Open a quarter (idempotent: an existing quarter is returned, with 200)."""
         data = _valid(serializers.PeriodCreateInputSerializer, request)
         institution = target_institution(request, data.get("institution"))
-        period = services.period_create(
-            actor=request.user, institution=institution, year=data["year"], quarter=data["quarter"]
+        quarter = {"year": data["year"], "quarter": data["quarter"]}
+        existed = selectors.period_exists(institution=institution, **quarter)
+        period = services.period_create(actor=request.user, institution=institution, **quarter)
+        return Response(
+            serializers.PeriodSerializer(period).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
         )
-        return Response(serializers.PeriodSerializer(period).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=serializers.PeriodSubmitInputSerializer,
@@ -535,6 +542,8 @@ class _PeriodRecordViewSet(ReadOnlyScopedViewSet, mixins.CreateModelMixin, mixin
         data = dict(_valid(self.input_serializer, request, partial=request.method == "PUT"))
         data.pop("period", None)
         period = selectors.period_get_for_user(user=request.user, period_id=period_id)
+        if selectors.period_record_exists(model=self.model, period=period):
+            created_status = status.HTTP_200_OK  # an upsert that updated
         instance = type(self).save_service(actor=request.user, period=period, data=data)
         return Response(self.get_serializer(instance).data, status=created_status)
 
@@ -552,7 +561,11 @@ class _PeriodRecordViewSet(ReadOnlyScopedViewSet, mixins.CreateModelMixin, mixin
     create=extend_schema(
         request=serializers.FinancialStatementInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: serializers.FinancialStatementSerializer, **ERROR_RESPONSES},
+        responses={
+            201: serializers.FinancialStatementSerializer,
+            200: serializers.FinancialStatementSerializer,
+            **ERROR_RESPONSES,
+        },
     ),
     update=extend_schema(
         request=serializers.FinancialStatementInputSerializer,
@@ -572,7 +585,11 @@ class FinancialStatementViewSet(_PeriodRecordViewSet):
     create=extend_schema(
         request=serializers.StaffingInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: serializers.StaffingSerializer, **ERROR_RESPONSES},
+        responses={
+            201: serializers.StaffingSerializer,
+            200: serializers.StaffingSerializer,
+            **ERROR_RESPONSES,
+        },
     ),
     update=extend_schema(
         request=serializers.StaffingInputSerializer,

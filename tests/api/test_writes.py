@@ -50,6 +50,19 @@ def test_open_a_period_then_save_statement_and_staffing_then_submit(
         format="json",
     )
     assert response.status_code == 201, response.json()
+    # Upserts: the same quarter, statement and staffing posted again answer 200 (updated).
+    response = client.post("/api/v1/periods/", {"year": 2024, "quarter": 1}, format="json")
+    assert (response.status_code, response.json()["id"]) == (200, period_id)
+    response = client.post(
+        "/api/v1/financial-statements/", {"period": period_id, **STATEMENT}, format="json"
+    )
+    assert (response.status_code, response.json()["id"]) == (200, statement_id)
+    response = client.post(
+        "/api/v1/staffing/",
+        {"period": period_id, "total_staff": 11, "financing_officers": 4},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
     response = client.post(f"/api/v1/periods/{period_id}/submit/", {}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "submitted"

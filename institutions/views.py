@@ -507,9 +507,9 @@ def contract_list(request: HttpRequest, code: str) -> HttpResponse:
             contracts = _filter_days_late(
                 contracts, band=form.cleaned_data["days_late"], as_of=as_of
             )
-    page = Paginator(contracts.order_by("external_id", "pk"), CONTRACTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    # Newest first: the financings a user works on are the recent ones, not page 311's.
+    newest_first = contracts.order_by("-disbursement_date", "-pk")
+    page = Paginator(newest_first, CONTRACTS_PER_PAGE).get_page(request.GET.get("page"))
     for contract in page:
         oldest = contract.oldest_unpaid_due
         contract.days_late = max((as_of - oldest).days, 0) if oldest else 0

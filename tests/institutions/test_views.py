@@ -521,9 +521,10 @@ def test_contract_list_filters_by_type_branch_and_status(client_for, analyst, in
     def numbers(**params):
         return [c.external_id for c in client.get(url, params).context["page_obj"]]
 
-    assert numbers() == ["C1", "C2", "C3"]
+    # Newest first (same disbursement date here: the last entered first).
+    assert numbers() == ["C3", "C2", "C1"]
     assert numbers(contract_type="ijara") == ["C2"]
-    assert numbers(branch=str(south.pk)) == ["C2", "C3"]
+    assert numbers(branch=str(south.pk)) == ["C3", "C2"]
     assert numbers(status="repaid") == ["C3"]
     assert numbers(branch=str(north.pk), status="repaid") == []
 

@@ -69,13 +69,15 @@ What the rules do not decide, and why:
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.utils.functional import Promise
+from django.utils import formats
+from django.utils.functional import Promise, lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -160,7 +162,7 @@ class ContractRule:
 
     def render(self, params: Mapping[str, str]) -> Promise:
         """The message with its values, rendered lazily in the active language."""
-        return format_lazy(self.message, **params)
+        return format_lazy(self.message, **_localized(params))
 
     def violations(
         self, contract: FinancingContract, context: RuleContext, *, stage: str
@@ -187,6 +189,28 @@ class ContractRule:
 
 def _date(value: Any) -> str:
     return value.isoformat() if value is not None else ""
+
+
+_STORED_MONEY = re.compile(r"-?\d+\.\d{2}")
+_STORED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _shown(value: str) -> str:
+    """A stored value (``_money``, ``_date``) the reader's way: 15 400,16 and 1 octobre 2026 in
+    French. The values stay stored language-neutral."""
+    if _STORED_MONEY.fullmatch(value):
+        return formats.number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
+    if _STORED_DATE.fullmatch(value):
+        try:
+            return formats.date_format(datetime.date.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
+def _localized(params: Mapping[str, str]) -> dict[str, Promise | str]:
+    """``params`` formatted lazily, in the language active when the message is rendered."""
+    return {key: lazy(_shown, str)(value) for key, value in params.items()}
 
 
 def _money(value: Decimal | None) -> str:
@@ -812,7 +836,7 @@ def late_payment_income_violations(
                 _VIOLATION_MESSAGE,
                 rule=_LATE_PAYMENT_AS_INCOME_NAME,
                 code=LATE_PAYMENT_AS_INCOME,
-                message=format_lazy(_LATE_PAYMENT_AS_INCOME_MESSAGE, **params),
+                message=format_lazy(_LATE_PAYMENT_AS_INCOME_MESSAGE, **_localized(params)),
             ),
             blocking=True,
             params=params,
@@ -834,6 +858,6 @@ def statement_violations(statement: FinancialStatement) -> list[RuleViolation]:
 def message_for(code: str, params: Mapping[str, str]) -> Promise | None:
     """The message of a rule code with its values, in the active language; None if unknown."""
     if code == LATE_PAYMENT_AS_INCOME:
-        return format_lazy(_LATE_PAYMENT_AS_INCOME_MESSAGE, **params)
+        return format_lazy(_LATE_PAYMENT_AS_INCOME_MESSAGE, **_localized(params))
     rule = RULES_BY_CODE.get(code)
     return rule.render(params) if rule else None

@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .contract_rules import ContractViolation, violations_of, warnings_hand_over
 from .models import (
+    INSTALMENT_COLUMNS,
     Branch,
     Client,
     FinancialStatement,
@@ -109,15 +110,7 @@ class FinancingProductAdmin(SimpleHistoryAdmin):
 class InstalmentInline(admin.TabularInline):
     model = Instalment
     extra = 0
-    fields = (
-        "number",
-        "due_date",
-        "principal_due",
-        "profit_due",
-        "principal_paid",
-        "profit_paid",
-        "paid_date",
-    )
+    fields = INSTALMENT_COLUMNS
 
 
 class FinancingContractForm(forms.ModelForm):

@@ -1049,6 +1049,19 @@ class Instalment(models.Model):
         return f"{self.contract_id} #{self.number}"
 
 
+#: An instalment's columns, in the order every listing shows them (the admin, the API, the
+#: bulk write).
+INSTALMENT_COLUMNS: tuple[str, ...] = (
+    "number",
+    "due_date",
+    "principal_due",
+    "profit_due",
+    "principal_paid",
+    "profit_paid",
+    "paid_date",
+)
+
+
 def repayment_date_problem(
     value_date: datetime.date, disbursement_date: datetime.date | None
 ) -> tuple[str, str] | None:

@@ -55,6 +55,7 @@ from institutions.contract_rules import violations_of_many, warnings_hand_over
 from institutions.models import (
     DEBT_BASED_TYPES,
     EQUITY_TYPES,
+    INSTALMENT_COLUMNS,
     MONEY_TOLERANCE,
     NON_NEGATIVE_CONTRACT_AMOUNTS,
     SALE_BASED_TYPES,
@@ -1423,14 +1424,8 @@ def _write_orm(
             batch,
             update_conflicts=True,
             unique_fields=["contract", "number"],
-            update_fields=[
-                "due_date",
-                "principal_due",
-                "profit_due",
-                "principal_paid",
-                "profit_paid",
-                "paid_date",
-            ],
+            # The paid columns too: cleared, to be settled again (_settle_resent_schedules).
+            update_fields=[name for name in INSTALMENT_COLUMNS if name != "number"],
         )
         written += len(batch)
         if progress is not None:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from institutions.models import (
+    INSTALMENT_COLUMNS,
     Branch,
     Client,
     FinancialStatement,
@@ -85,15 +86,7 @@ class ProductSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 class InstalmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = Instalment
-        fields = [
-            "number",
-            "due_date",
-            "principal_due",
-            "profit_due",
-            "principal_paid",
-            "profit_paid",
-            "paid_date",
-        ]
+        fields = list(INSTALMENT_COLUMNS)
 
 
 class ContractSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

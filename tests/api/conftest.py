@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -12,6 +14,8 @@ from partners.models import ApiClient
 from partners.services import api_client_create
 from tests.factories import BranchFactory, ClientFactory, FinancingProductFactory
 from users.models import User
+
+from .payloads import contract_row
 
 
 @pytest.fixture
@@ -69,6 +73,18 @@ def references(institution: Institution) -> object:
     ClientFactory(institution=institution, branch=branch, external_id="C1")
     FinancingProductFactory(institution=institution, code="MUR", contract_type="murabaha")
     return branch
+
+
+@pytest.fixture
+def contract(api: Callable[[str], APIClient], token: str, references: Any) -> None:
+    """Contract K1 of ``institution`` (``payloads.contract_row``), stored through the bulk
+    endpoint."""
+    response = api(token).post(
+        "/api/v1/contracts/bulk/",
+        data=json.dumps([contract_row("K1")]),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
 
 
 from .live import server_on_a_file  # noqa: E402, F401 - a fixture, shared

@@ -9,7 +9,6 @@ repeat arriving meanwhile gets 409 ``idempotency_request_in_progress``.
 from __future__ import annotations
 
 import datetime
-import json
 from typing import Any
 
 import pytest
@@ -21,8 +20,6 @@ from institutions.models import Repayment, ReportingPeriod
 from partners.models import ApiClient, IdempotencyRecord
 from tests.factories import ReportingPeriodFactory
 
-from .payloads import contract_row
-
 pytestmark = pytest.mark.django_db
 
 PAYMENT = {
@@ -32,16 +29,6 @@ PAYMENT = {
     "principal_amount": "5000.00",
     "profit_amount": "500.00",
 }
-
-
-@pytest.fixture
-def contract(api, token, references) -> None:
-    response = api(token).post(
-        "/api/v1/contracts/bulk/",
-        data=json.dumps([contract_row("K1")]),
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.json()
 
 
 def _post(client, key: str, body: dict | None = None):

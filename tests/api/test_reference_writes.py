@@ -4,8 +4,6 @@ with 409, the Shariah rule on reschedulings, idempotency."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from institutions.models import (
@@ -17,8 +15,6 @@ from institutions.models import (
     WriteOff,
 )
 from tests.factories import BranchFactory, ReportingPeriodFactory
-
-from .payloads import contract_row
 
 pytestmark = pytest.mark.django_db
 
@@ -40,16 +36,6 @@ RESCHEDULING = {
     "reason": "Drought",
 }
 WRITE_OFF = {"contract": "K1", "date": "2024-11-30", "principal_amount": "5000.00"}
-
-
-@pytest.fixture
-def contract(api, token, references) -> None:
-    response = api(token).post(
-        "/api/v1/contracts/bulk/",
-        data=json.dumps([contract_row("K1")]),
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.json()
 
 
 def test_branch_upsert_by_code_and_update(api, token, institution) -> None:
